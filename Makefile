@@ -1,0 +1,44 @@
+# orm_triggers: PGXS build.
+#
+#   make                      build against the pg_config on PATH (or PG_CONFIG=...)
+#   make install
+#   make installcheck         pg_regress, isolation specs and TAP tests against
+#                             a running server (test/check does all of it for you)
+#
+# Extra compiler flags go in PG_CFLAGS (CI passes -Werror there).
+
+EXTENSION    = orm_triggers
+EXTVERSION   = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+MODULE_big   = $(EXTENSION)
+OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA         = $(sort $(wildcard sql/$(EXTENSION)--*.sql))
+PG_CPPFLAGS  = -I$(srcdir)/src
+
+# Regression tests: every sql/*.sql that is not an install or upgrade script,
+# in name order (they are independent; 00_setup makes the shared roles).
+REGRESS      = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
+REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=plpgsql
+
+ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --outputdir=output_iso
+
+TAP_TESTS    = 1
+PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))
+
+EXTRA_CLEAN  = output_iso
+
+PG_CONFIG ?= pg_config
+
+# The trigger functions are never inlined by the JIT, so no LLVM bitcode is
+# built or installed; the build then needs no clang.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+ifeq ($(EXTVERSION),)
+$(error could not read default_version from $(EXTENSION).control)
+endif
+ifeq ($(wildcard sql/$(EXTENSION)--$(EXTVERSION).sql),)
+$(error sql/$(EXTENSION)--$(EXTVERSION).sql is missing: the control file says version $(EXTVERSION))
+endif

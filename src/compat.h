@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *		Every difference between the PostgreSQL major versions orm_triggers
+ *		builds against (13 to 17), as macros.  Function bodies never test
+ *		PG_VERSION_NUM themselves.
+ *
+ * Copyright (c) 2026, orm_triggers developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ORMT_COMPAT_H
+#define ORMT_COMPAT_H
+
+#if PG_VERSION_NUM < 130000
+#error "orm_triggers requires PostgreSQL 13 or later"
+#endif
+
+/*
+ * Reserving the "orm_triggers." prefix for our settings: PostgreSQL 15
+ * renamed EmitWarningsOnPlaceholders and made it reject unknown names.
+ */
+#if PG_VERSION_NUM >= 150000
+#define ormt_reserve_guc_prefix(prefix) MarkGUCPrefixReserved(prefix)
+#else
+#define ormt_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/*
+ * PostgreSQL 16 moved the varlena macros to varatt.h (postgres.h still
+ * includes it); nothing to do here, listed so the next reader need not look.
+ */
+
+#endif							/* ORMT_COMPAT_H */

@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * orm_triggers.c
+ *		Module initialisation: the extension's settings.
+ *
+ *	orm_triggers.actor		who is acting, as the application asserts it
+ *							(SET LOCAL orm_triggers.actor = '42'); empty means
+ *							"use the session user"
+ *	orm_triggers.context	application context for the audit log, as JSON
+ *	orm_triggers.hard_delete	on: soft_delete triggers let DELETEs through
+ *
+ * Copyright (c) 2026, orm_triggers developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "orm_triggers.h"
+
+PG_MODULE_MAGIC;
+
+char	   *ormt_actor = NULL;
+char	   *ormt_context = NULL;
+bool		ormt_hard_delete = false;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("orm_triggers.actor",
+							   "The acting application user, recorded by set_actor and audit.",
+							   "An assertion by the client, not authentication: the session user is always recorded as well. Empty means the session user.",
+							   &ormt_actor,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("orm_triggers.context",
+							   "Application context (a JSON value) recorded with each audit log row.",
+							   NULL,
+							   &ormt_context,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("orm_triggers.hard_delete",
+							 "Makes DELETE remove rows even from tables with a soft_delete trigger.",
+							 NULL,
+							 &ormt_hard_delete,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	ormt_reserve_guc_prefix("orm_triggers");
+}

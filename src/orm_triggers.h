@@ -1,0 +1,154 @@
+/*-------------------------------------------------------------------------
+ *
+ * orm_triggers.h
+ *		Shared declarations of the orm_triggers extension.
+ *
+ * Every trigger function follows the same protocol:
+ *
+ *	1. ormt_trigger_entry(fcinfo, &spec, build) checks that it was called by
+ *	   the trigger manager and returns the per-trigger cache entry.  On the
+ *	   first fire of a trigger (and after a relcache invalidation of any
+ *	   relation the entry depends on) the entry is (re)built: the firing
+ *	   context (timing, level, events, relation kind) is validated against
+ *	   the spec, the arguments are parsed into columns and options, and the
+ *	   feature's build callback resolves them into whatever it needs per row.
+ *	2. The per-row code uses only the resolved state in entry->data.
+ *
+ * Arguments: a trigger argument of the form name=value, where name is a
+ * lower-case word, is an option; any other argument is a column name taken
+ * verbatim.  An argument in double quotes is always a column name, with the
+ * quoting rules of SQL identifiers ("" for a quote).  List values such as
+ * ignore=a,b use the same rules for each comma-separated item.
+ *
+ * Copyright (c) 2026, orm_triggers developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ORM_TRIGGERS_H
+#define ORM_TRIGGERS_H
+
+#include "postgres.h"
+
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+#include "utils/rel.h"
+
+#include "compat.h"
+
+/* settings (orm_triggers.c) */
+extern char *ormt_actor;
+extern char *ormt_context;
+extern bool ormt_hard_delete;
+
+/* Kinds of option value. */
+typedef enum OrmtOptionType
+{
+	ORMT_OPT_BOOL,				/* true/false/on/off/yes/no/1/0 */
+	ORMT_OPT_ENUM,				/* one of choices[] */
+	ORMT_OPT_COLUMNS,			/* comma-separated column names */
+	ORMT_OPT_IDENT				/* a single name (a channel, a table) */
+} OrmtOptionType;
+
+typedef struct OrmtOptionDef
+{
+	const char *name;
+	OrmtOptionType type;
+	const char *const *choices; /* ORMT_OPT_ENUM: NULL-terminated */
+} OrmtOptionDef;
+
+/*
+ * What a trigger function accepts.  The cache validates a trigger against it
+ * once, when the entry is built, so misuse fails on the first fire.
+ */
+typedef struct OrmtFuncSpec
+{
+	const char *name;			/* SQL name without schema, for messages */
+	int16		timing;			/* TRIGGER_TYPE_BEFORE or TRIGGER_TYPE_AFTER */
+	bool		row_ok;			/* FOR EACH ROW allowed */
+	bool		statement_ok;	/* FOR EACH STATEMENT allowed */
+	int16		events;			/* allowed TRIGGER_TYPE_INSERT|UPDATE|... */
+	int16		required_events;	/* events that must all be declared */
+	int			min_columns;	/* column-name arguments */
+	int			max_columns;	/* -1: unlimited */
+	const OrmtOptionDef *options;	/* terminated by a {NULL} entry */
+	const char *usage;			/* "BEFORE INSERT OR UPDATE ... FOR EACH ROW
+								 * EXECUTE FUNCTION orm_triggers.f('col')" */
+} OrmtFuncSpec;
+
+/* Arguments of one trigger, parsed. */
+typedef struct OrmtOptionValue
+{
+	const OrmtOptionDef *def;
+	char	   *raw;			/* text after '=' */
+} OrmtOptionValue;
+
+typedef struct OrmtArgs
+{
+	int			ncolumns;
+	char	  **columns;
+	int			noptions;
+	OrmtOptionValue *options;
+} OrmtArgs;
+
+/*
+ * One trigger's resolved state.  Entries are never removed from the hash
+ * table, so a pointer to one stays valid for the life of the backend; that
+ * lets the per-row path keep it in fn_extra and skip the hash lookup.
+ */
+typedef struct OrmtTriggerEntry OrmtTriggerEntry;
+
+typedef void (*OrmtBuildFunc) (OrmtTriggerEntry *entry, TriggerData *trigdata,
+							   const OrmtArgs *args);
+
+#define ORMT_MAX_DEPENDENCIES 8
+#define ORMT_MAX_PLANS 8
+
+struct OrmtTriggerEntry
+{
+	Oid			tgoid;			/* hash key: pg_trigger OID */
+	bool		valid;			/* false: rebuild before use */
+	const OrmtFuncSpec *spec;	/* the function this entry was built for */
+	Oid			relid;			/* relation the trigger fires on */
+	int			ndeps;
+	Oid			deps[ORMT_MAX_DEPENDENCIES];	/* relations whose invalidation
+												 * makes this entry stale */
+	int			nplans;
+	SPIPlanPtr	plans[ORMT_MAX_PLANS];	/* saved plans, freed on rebuild */
+	MemoryContext cxt;			/* owns everything below */
+	char	   *tgname;			/* trigger name, for messages */
+	char	   *relname;		/* relation name, for messages */
+	void	   *data;			/* the feature's resolved state */
+};
+
+/* trigger_cache.c */
+extern OrmtTriggerEntry *ormt_trigger_entry(FunctionCallInfo fcinfo,
+											const OrmtFuncSpec *spec,
+											OrmtBuildFunc build);
+extern void ormt_cache_add_dependency(OrmtTriggerEntry *entry, Oid relid);
+extern void ormt_cache_keep_plan(OrmtTriggerEntry *entry, SPIPlanPtr plan);
+extern void ormt_cache_init(void);
+
+/* argument helpers, for build callbacks (trigger_cache.c) */
+extern const char *ormt_option(const OrmtArgs *args, const char *name);
+extern bool ormt_option_bool(OrmtTriggerEntry *entry, const OrmtArgs *args,
+							 const char *name, bool dflt);
+extern List *ormt_option_columns(const OrmtArgs *args, const char *name);
+extern AttrNumber ormt_resolve_column(OrmtTriggerEntry *entry, Relation rel,
+									  const char *colname,
+									  bool allow_generated);
+extern Oid	ormt_column_base_type(Relation rel, AttrNumber attnum);
+extern void ormt_column_type_error(OrmtTriggerEntry *entry, Relation rel,
+								   AttrNumber attnum, const char *expected)
+			pg_attribute_noreturn();
+
+/* values (trigger_cache.c) */
+extern bool ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,
+							 int16 typlen, bool typbyval);
+
+/* Shorthand for the first two lines of every trigger function. */
+#define ORMT_ENTRY(spec, build) ormt_trigger_entry(fcinfo, &(spec), (build))
+
+#endif							/* ORM_TRIGGERS_H */

@@ -1,0 +1,11 @@
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use Test::More;
+my $node = PostgreSQL::Test::Cluster->new('main');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION orm_triggers');
+is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'orm_triggers'}), '1.0', 'installed');
+$node->stop;
+done_testing();
