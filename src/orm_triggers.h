@@ -144,6 +144,10 @@ extern void ormt_column_type_error(OrmtTriggerEntry *entry, Relation rel,
 								   AttrNumber attnum, const char *expected)
 			pg_attribute_noreturn();
 
+/* relations (trigger_cache.c) */
+extern Oid	ormt_partition_root(Relation rel);
+extern int	ormt_primary_key(Relation rel, AttrNumber **attnums);
+
 /* values (trigger_cache.c) */
 extern bool ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,
 							 int16 typlen, bool typbyval);

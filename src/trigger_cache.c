@@ -22,7 +22,9 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "catalog/heap.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -30,6 +32,8 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
 
 #include "orm_triggers.h"
 
@@ -748,4 +752,52 @@ ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,
 	if (typlen == -2)
 		return strcmp(DatumGetCString(a), DatumGetCString(b)) == 0;
 	return memcmp(DatumGetPointer(a), DatumGetPointer(b), typlen) == 0;
+}
+
+/*
+ * The relation users name: the topmost partitioned ancestor of a partition
+ * (row triggers fire on the leaf), else the relation itself.
+ */
+Oid
+ormt_partition_root(Relation rel)
+{
+	List	   *ancestors;
+	Oid			root;
+
+	if (!rel->rd_rel->relispartition)
+		return RelationGetRelid(rel);
+	ancestors = get_partition_ancestors(RelationGetRelid(rel));
+	root = llast_oid(ancestors);
+	list_free(ancestors);
+	return root;
+}
+
+/*
+ * The primary key's columns in index order, palloc'd in the current context;
+ * returns their number, 0 when the table has no primary key.
+ */
+int
+ormt_primary_key(Relation rel, AttrNumber **attnums)
+{
+	Oid			pkoid;
+	HeapTuple	tup;
+	Form_pg_index index;
+	int			n;
+
+	/* RelationGetIndexList fills rd_pkindex */
+	list_free(RelationGetIndexList(rel));
+	pkoid = rel->rd_pkindex;
+	*attnums = NULL;
+	if (!OidIsValid(pkoid))
+		return 0;
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for index %u", pkoid);
+	index = (Form_pg_index) GETSTRUCT(tup);
+	n = index->indnkeyatts;
+	*attnums = palloc(sizeof(AttrNumber) * n);
+	for (int i = 0; i < n; i++)
+		(*attnums)[i] = index->indkey.values[i];
+	ReleaseSysCache(tup);
+	return n;
 }
