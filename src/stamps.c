@@ -212,6 +212,52 @@ keep_old_value(TriggerData *trigdata, Form_pg_attribute att, Replacements *r)
 	replace(r, att->attnum, oldval, oldnull);
 }
 
+/*
+ * Which columns count when deciding whether an UPDATE changed a row: all
+ * but dropped and generated ones (a BEFORE trigger sees undefined values
+ * there; they follow the columns that are compared), those in skip[], and
+ * those other orm_triggers stamping triggers on the table write.
+ */
+typedef struct ChangeCheck
+{
+	int			ncolumns;
+	AttrNumber *columns;		/* ascending, so deforming is incremental */
+} ChangeCheck;
+
+static void
+change_check_build(ChangeCheck *cc, TriggerData *trigdata, bool *skip)
+{
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	ormt_mark_stamped_columns(rel, trigdata->tg_trigger->tgoid, skip);
+	cc->ncolumns = 0;
+	cc->columns = palloc(sizeof(AttrNumber) * tupdesc->natts);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped || att->attgenerated || skip[att->attnum])
+			continue;
+		cc->columns[cc->ncolumns++] = att->attnum;
+	}
+}
+
+/* Did any column that counts change between the old and the new row? */
+static bool
+row_changed(TriggerData *trigdata, const ChangeCheck *cc)
+{
+	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
+
+	for (int i = 0; i < cc->ncolumns; i++)
+	{
+		if (!column_unchanged(trigdata->tg_trigslot, trigdata->tg_newslot,
+							  TupleDescAttr(tupdesc, cc->columns[i] - 1)))
+			return true;
+	}
+	return false;
+}
+
 /* ------------------------------------------------------------------------
  * update_last_modified(col [, col ...] [, 'always=true'] [, 'ignore=c1,c2'])
  *
@@ -230,8 +276,7 @@ typedef struct LastModifiedState
 	int			nstamps;
 	StampColumn *stamps;
 	bool		always;
-	int			ncompare;
-	AttrNumber *compare;		/* columns whose change counts, ascending */
+	ChangeCheck changes;
 } LastModifiedState;
 
 static const OrmtOptionDef last_modified_options[] = {
@@ -273,31 +318,8 @@ last_modified_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	foreach(lc, ormt_option_columns(args, "ignore"))
 		skip[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
 
-	st->compare = palloc(sizeof(AttrNumber) * tupdesc->natts);
-	for (int i = 0; i < tupdesc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-
-		if (att->attisdropped || att->attgenerated || skip[att->attnum])
-			continue;
-		st->compare[st->ncompare++] = att->attnum;
-	}
+	change_check_build(&st->changes, trigdata, skip);
 	entry->data = st;
-}
-
-/* Did any column that counts change between the old and new row? */
-static bool
-row_changed(TriggerData *trigdata, LastModifiedState *st)
-{
-	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
-
-	for (int i = 0; i < st->ncompare; i++)
-	{
-		if (!column_unchanged(trigdata->tg_trigslot, trigdata->tg_newslot,
-							  TupleDescAttr(tupdesc, st->compare[i] - 1)))
-			return true;
-	}
-	return false;
 }
 
 Datum
@@ -326,7 +348,7 @@ update_last_modified(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		bool		bump = st->always || row_changed(trigdata, st);
+		bool		bump = st->always || row_changed(trigdata, &st->changes);
 
 		for (int i = 0; i < st->nstamps; i++)
 		{
@@ -483,8 +505,9 @@ protect_columns(PG_FUNCTION_ARGS)
  * INSERT: a NULL column becomes the actor; a given value is kept (COPY and
  * restores keep their data; a client could assert any actor through the
  * setting anyway).
- * UPDATE: the column becomes the actor; with on=insert the old value is
- * kept instead (created_by).
+ * UPDATE: when the row changed (as update_last_modified decides it), the
+ * column becomes the actor; on a no-op update, and always with on=insert
+ * (created_by), the old value is kept.
  * ------------------------------------------------------------------------
  */
 typedef struct ActorState
@@ -498,6 +521,7 @@ typedef struct ActorState
 	bool		typbyval;
 	FmgrInfo	input;
 	Oid			typioparam;
+	ChangeCheck changes;		/* UPDATE: set only when the row changed */
 	/* the last actor converted, and its value; both in entry->cxt */
 	char	   *last_text;
 	Datum		last_value;
@@ -552,6 +576,12 @@ actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	st->typbyval = att->attbyval;
 	getTypeInputInfo(att->atttypid, &infunc, &st->typioparam);
 	fmgr_info_cxt(infunc, &st->input, CurrentMemoryContext);
+	{
+		bool	   *skip = palloc0(sizeof(bool) * (RelationGetDescr(rel)->natts + 1));
+
+		skip[st->attnum] = true;
+		change_check_build(&st->changes, trigdata, skip);
+	}
 	entry->data = st;
 }
 
@@ -671,7 +701,7 @@ set_actor(PG_FUNCTION_ARGS)
 			replace(&r, st->attnum, actor_value(entry, st), false);
 		return return_row(trigdata, trigdata->tg_trigtuple, &r);
 	}
-	if (st->insert_only)
+	if (st->insert_only || !row_changed(trigdata, &st->changes))
 		keep_old_value(trigdata, TupleDescAttr(tupdesc, st->attnum - 1), &r);
 	else
 	{

@@ -22,6 +22,7 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "catalog/heap.h"
+#include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
@@ -687,6 +688,67 @@ ormt_resolve_column(OrmtTriggerEntry *entry, Relation rel,
 					colname, entry->tgname, entry->relname),
 			 errhint("Column names are matched exactly (case, spaces and all); create the trigger again with an existing column.")));
 	return InvalidAttrNumber;	/* keep compiler quiet */
+}
+
+/*
+ * Mark in skip[] (indexed by attnum) the columns that other orm_triggers
+ * BEFORE UPDATE row triggers on rel stamp: update_last_modified,
+ * set_created_at, set_actor and increment_version.  A trigger deciding
+ * whether a row changed must not count what another stamping trigger
+ * wrote, or the answer would depend on the order the triggers fire in
+ * (set_actor's new updated_by would bump updated_at on a no-op update).
+ * Adding or dropping a trigger invalidates the relcache, so the entries
+ * that used this are rebuilt.
+ */
+void
+ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip)
+{
+	static const char *const stampers[] = {
+		"update_last_modified", "set_created_at", "set_actor", "increment_version"
+	};
+	TriggerDesc *trigdesc = rel->trigdesc;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Oid			nsp;
+
+	if (trigdesc == NULL)
+		return;
+	nsp = get_namespace_oid("orm_triggers", true);
+	for (int i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *tg = &trigdesc->triggers[i];
+		char	   *fname;
+		bool		stamper = false;
+
+		if (tg->tgoid == self || tg->tgenabled == TRIGGER_DISABLED ||
+			!TRIGGER_FOR_ROW(tg->tgtype) || !TRIGGER_FOR_BEFORE(tg->tgtype) ||
+			!TRIGGER_FOR_UPDATE(tg->tgtype) || get_func_namespace(tg->tgfoid) != nsp)
+			continue;
+		fname = get_func_name(tg->tgfoid);
+		for (size_t j = 0; j < lengthof(stampers); j++)
+			if (fname != NULL && strcmp(fname, stampers[j]) == 0)
+				stamper = true;
+		if (!stamper)
+			continue;
+		for (int a = 0; a < tg->tgnargs; a++)
+		{
+			const char *arg = tg->tgargs[a];
+			const char *p = arg;
+			char	   *col;
+
+			if (option_name_length(arg) > 0)
+				continue;
+			col = (arg[0] == '"') ? parse_column_item(&p, '\0') : pstrdup(arg);
+			if (col == NULL)
+				continue;
+			for (int k = 0; k < tupdesc->natts; k++)
+			{
+				Form_pg_attribute att = TupleDescAttr(tupdesc, k);
+
+				if (!att->attisdropped && strcmp(NameStr(att->attname), col) == 0)
+					skip[att->attnum] = true;
+			}
+		}
+	}
 }
 
 /* The column's type with domains looked through. */
