@@ -145,18 +145,31 @@ stamp_value(OrmtTriggerEntry *entry, StampColumn *sc)
 /*
  * Replacement columns for one row, collected before the new tuple is formed.
  */
+#define INLINE_REPLACEMENTS 8
+
 typedef struct Replacements
 {
 	int			n;
 	int		   *attnums;
 	Datum	   *values;
 	bool	   *nulls;
+	/* the common case needs no allocation per row */
+	int			inline_attnums[INLINE_REPLACEMENTS];
+	Datum		inline_values[INLINE_REPLACEMENTS];
+	bool		inline_nulls[INLINE_REPLACEMENTS];
 } Replacements;
 
 static void
 replacements_init(Replacements *r, int max)
 {
 	r->n = 0;
+	if (max <= INLINE_REPLACEMENTS)
+	{
+		r->attnums = r->inline_attnums;
+		r->values = r->inline_values;
+		r->nulls = r->inline_nulls;
+		return;
+	}
 	r->attnums = palloc(sizeof(int) * max);
 	r->values = palloc(sizeof(Datum) * max);
 	r->nulls = palloc(sizeof(bool) * max);
