@@ -52,6 +52,221 @@ COMMENT ON FUNCTION orm_triggers.set_actor() IS
 -- default EXECUTE to PUBLIC is what lets any table owner attach them.
 
 -- ---------------------------------------------------------------------------
+-- Inspection, validation and migration helpers (src/registry.c)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION orm_triggers.validate_trigger(trigger_oid pg_catalog.oid)
+    RETURNS pg_catalog.bool
+    LANGUAGE C STRICT
+    AS 'MODULE_PATHNAME', 'ormt_validate_trigger';
+
+COMMENT ON FUNCTION orm_triggers.validate_trigger(pg_catalog.oid) IS
+    'checks an orm_triggers trigger as its first fire would (raises its error); false for other triggers';
+
+CREATE FUNCTION orm_triggers.trigger_arguments(trigger_oid pg_catalog.oid)
+    RETURNS pg_catalog.text[]
+    LANGUAGE C STRICT STABLE
+    AS 'MODULE_PATHNAME', 'ormt_trigger_arguments';
+
+COMMENT ON FUNCTION orm_triggers.trigger_arguments(pg_catalog.oid) IS
+    'the arguments of a trigger, as an array';
+
+-- Every orm_triggers trigger as the user created it (clones on partitions
+-- are left out: they follow the trigger on the partitioned table).
+CREATE VIEW orm_triggers.attached AS
+SELECT t.oid AS trigger_oid,
+       t.tgrelid::pg_catalog.regclass AS table_name,
+       t.tgname AS trigger_name,
+       p.proname AS function_name,
+       orm_triggers.trigger_arguments(t.oid) AS arguments,
+       CASE WHEN (t.tgtype OPERATOR(pg_catalog.&) 2) OPERATOR(pg_catalog.<>) 0 THEN 'BEFORE'
+            WHEN (t.tgtype OPERATOR(pg_catalog.&) 64) OPERATOR(pg_catalog.<>) 0 THEN 'INSTEAD OF'
+            ELSE 'AFTER' END AS timing,
+       CASE WHEN (t.tgtype OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0 THEN 'ROW'
+            ELSE 'STATEMENT' END AS level,
+       pg_catalog.array_remove(ARRAY[
+           CASE WHEN (t.tgtype OPERATOR(pg_catalog.&) 4) OPERATOR(pg_catalog.<>) 0 THEN 'INSERT' END,
+           CASE WHEN (t.tgtype OPERATOR(pg_catalog.&) 16) OPERATOR(pg_catalog.<>) 0 THEN 'UPDATE' END,
+           CASE WHEN (t.tgtype OPERATOR(pg_catalog.&) 8) OPERATOR(pg_catalog.<>) 0 THEN 'DELETE' END,
+           CASE WHEN (t.tgtype OPERATOR(pg_catalog.&) 32) OPERATOR(pg_catalog.<>) 0 THEN 'TRUNCATE' END
+       ], NULL) AS events,
+       CASE t.tgenabled WHEN 'O' THEN 'origin' WHEN 'D' THEN 'disabled'
+                        WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END AS enabled
+  FROM pg_catalog.pg_trigger t
+  JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) t.tgfoid
+ WHERE p.pronamespace OPERATOR(pg_catalog.=) 'orm_triggers'::pg_catalog.regnamespace
+   AND t.tgparentid OPERATOR(pg_catalog.=) 0;
+
+COMMENT ON VIEW orm_triggers.attached IS
+    'every orm_triggers trigger: table, name, function, arguments, timing, level, events, enabled';
+
+GRANT SELECT ON orm_triggers.attached TO PUBLIC;
+
+CREATE FUNCTION orm_triggers.check_triggers()
+    RETURNS TABLE (table_name pg_catalog.regclass, trigger_name pg_catalog.name,
+                   function_name pg_catalog.name, problem pg_catalog.text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT a.trigger_oid, a.table_name AS tbl, a.trigger_name AS tg, a.function_name AS fn
+               FROM orm_triggers.attached a
+              ORDER BY a.table_name::text, a.trigger_name
+    LOOP
+        BEGIN
+            PERFORM orm_triggers.validate_trigger(r.trigger_oid);
+        EXCEPTION WHEN OTHERS THEN
+            table_name := r.tbl;
+            trigger_name := r.tg;
+            function_name := r.fn;
+            problem := SQLERRM;
+            RETURN NEXT;
+        END;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION orm_triggers.check_triggers() IS
+    'every attached orm_triggers trigger whose arguments no longer fit its table, with the error its next fire would raise';
+
+-- The canonical timing and events of each function's row form, for attach().
+CREATE FUNCTION orm_triggers.row_trigger_clause(func pg_catalog.text)
+    RETURNS pg_catalog.text
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE func
+        WHEN 'update_last_modified' THEN 'BEFORE INSERT OR UPDATE'
+        WHEN 'set_created_at' THEN 'BEFORE INSERT OR UPDATE'
+        WHEN 'protect_columns' THEN 'BEFORE UPDATE'
+        WHEN 'set_actor' THEN 'BEFORE INSERT OR UPDATE'
+    END
+$$;
+
+CREATE FUNCTION orm_triggers.attach(tbl pg_catalog.regclass, func pg_catalog.text,
+                                    args pg_catalog.text[] DEFAULT '{}',
+                                    trigger_name pg_catalog.name DEFAULT NULL)
+    RETURNS pg_catalog.name
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    clause text := orm_triggers.row_trigger_clause(func);
+    first_column text;
+    name name;
+    def text;
+    existing oid;
+BEGIN
+    IF clause IS NULL THEN
+        RAISE EXCEPTION 'orm_triggers.attach() does not know the function "%"', func
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Name one of: ' || (SELECT string_agg(f, ', ' ORDER BY f) FROM unnest(ARRAY[
+                      'update_last_modified', 'set_created_at', 'protect_columns', 'set_actor']) f)
+                      || '; statement-level forms are created with CREATE TRIGGER.';
+    END IF;
+    SELECT a INTO first_column FROM unnest(args) a WHERE a !~ '^[a-z_][a-z0-9_]*=' LIMIT 1;
+    name := coalesce(trigger_name,
+                     left('orm_' || func || coalesce('_' || trim(both '"' from first_column), ''), 63));
+    def := format('CREATE TRIGGER %I %s ON %s FOR EACH ROW EXECUTE FUNCTION orm_triggers.%I(%s)',
+                  name, clause, tbl, func,
+                  coalesce((SELECT string_agg(quote_literal(a), ', ' ORDER BY o)
+                              FROM unnest(args) WITH ORDINALITY AS x(a, o)), ''));
+    SELECT t.oid INTO existing FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = name;
+    IF existing IS NOT NULL THEN
+        IF pg_get_triggerdef(existing) = def THEN
+            RETURN name;                -- already attached as asked
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM orm_triggers.attached a WHERE a.trigger_oid = existing) THEN
+            RAISE EXCEPTION 'trigger "%" on table % exists and is not an orm_triggers trigger', name, tbl
+                USING ERRCODE = 'duplicate_object',
+                      HINT = 'Pass another trigger_name.';
+        END IF;
+        EXECUTE format('DROP TRIGGER %I ON %s', name, tbl);
+    END IF;
+    EXECUTE def;
+    RETURN name;
+END
+$$;
+
+COMMENT ON FUNCTION orm_triggers.attach(pg_catalog.regclass, pg_catalog.text, pg_catalog.text[], pg_catalog.name) IS
+    'idempotently attaches an orm_triggers row trigger with its canonical timing and events; returns the trigger name';
+
+CREATE FUNCTION orm_triggers.detach(tbl pg_catalog.regclass, trigger_name pg_catalog.name)
+    RETURNS pg_catalog.bool
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    existing oid;
+BEGIN
+    SELECT t.oid INTO existing FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = trigger_name;
+    IF existing IS NULL THEN
+        RETURN false;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM orm_triggers.attached a WHERE a.trigger_oid = existing) THEN
+        RAISE EXCEPTION 'trigger "%" on table % is not an orm_triggers trigger', trigger_name, tbl
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'Use DROP TRIGGER for other triggers.';
+    END IF;
+    EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, tbl);
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION orm_triggers.detach(pg_catalog.regclass, pg_catalog.name) IS
+    'drops an orm_triggers trigger if it exists; returns whether it did';
+
+-- DDL-time validation: CREATE TRIGGER with an orm_triggers function, and
+-- ALTER TABLE on a table that has one, fail at once when the trigger would
+-- fail at its next fire.  SET orm_triggers.validate_ddl = off skips it.
+CREATE FUNCTION orm_triggers.validate_ddl()
+    RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cmd record;
+    tg oid;
+    msg text;
+    detail text;
+    hint text;
+    state text;
+BEGIN
+    IF NOT coalesce(nullif(current_setting('orm_triggers.validate_ddl', true), ''), 'on')::bool THEN
+        RETURN;
+    END IF;
+    FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+        FOR tg IN
+            SELECT t.oid
+              FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+             WHERE p.pronamespace = 'orm_triggers'::regnamespace
+               AND t.tgparentid = 0
+               AND ((cmd.classid = 'pg_trigger'::regclass AND t.oid = cmd.objid) OR
+                    (cmd.classid = 'pg_class'::regclass AND t.tgrelid = cmd.objid))
+        LOOP
+            BEGIN
+                PERFORM orm_triggers.validate_trigger(tg);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+                                        hint = PG_EXCEPTION_HINT, state = RETURNED_SQLSTATE;
+                RAISE EXCEPTION '%', msg
+                    USING ERRCODE = state, DETAIL = coalesce(nullif(detail, ''), 'While checking the orm_triggers triggers on the changed table.'),
+                          HINT = concat_ws(' ', nullif(hint, ''),
+                              format('(%s was rejected because the trigger would fail at its next fire; SET orm_triggers.validate_ddl = off to skip this check.)',
+                                     cmd.command_tag));
+            END;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+CREATE EVENT TRIGGER orm_triggers_validate_ddl ON ddl_command_end
+    WHEN TAG IN ('CREATE TRIGGER', 'ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER TRIGGER')
+    EXECUTE FUNCTION orm_triggers.validate_ddl();
+
+-- ---------------------------------------------------------------------------
 -- Audit log (issue: audit)
 -- ---------------------------------------------------------------------------
 

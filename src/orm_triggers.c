@@ -8,6 +8,8 @@
  *							"use the session user"
  *	orm_triggers.context	application context for the audit log, as JSON
  *	orm_triggers.hard_delete	on: soft_delete triggers let DELETEs through
+ *	orm_triggers.validate_ddl	off: the DDL event trigger does not check
+ *							orm_triggers triggers (read by validate_ddl())
  *
  * Copyright (c) 2026, orm_triggers developers
  *
@@ -25,6 +27,7 @@ PG_MODULE_MAGIC;
 char	   *ormt_actor = NULL;
 char	   *ormt_context = NULL;
 bool		ormt_hard_delete = false;
+bool		ormt_validate_ddl = true;
 
 void		_PG_init(void);
 
@@ -52,6 +55,14 @@ _PG_init(void)
 							 NULL,
 							 &ormt_hard_delete,
 							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("orm_triggers.validate_ddl",
+							 "Checks orm_triggers triggers at CREATE TRIGGER and ALTER TABLE time.",
+							 NULL,
+							 &ormt_validate_ddl,
+							 true,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);

@@ -42,6 +42,7 @@
 extern char *ormt_actor;
 extern char *ormt_context;
 extern bool ormt_hard_delete;
+extern bool ormt_validate_ddl;
 
 /* Kinds of option value. */
 typedef enum OrmtOptionType
@@ -152,6 +153,26 @@ extern int	ormt_primary_key(Relation rel, AttrNumber **attnums);
 /* values (trigger_cache.c) */
 extern bool ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,
 							 int16 typlen, bool typbyval);
+
+/*
+ * Every trigger function exports its spec and build callback, so that
+ * registry.c can validate a trigger without firing it (at CREATE TRIGGER /
+ * ALTER TABLE time, and in orm_triggers.check_triggers()).
+ */
+#define ORMT_DECLARE_TRIGGER_FUNCTION(fname) \
+	extern const OrmtFuncSpec ormt_##fname##_spec; \
+	extern void ormt_##fname##_build(OrmtTriggerEntry *entry, \
+									 TriggerData *trigdata, \
+									 const OrmtArgs *args)
+
+ORMT_DECLARE_TRIGGER_FUNCTION(update_last_modified);
+ORMT_DECLARE_TRIGGER_FUNCTION(set_created_at);
+ORMT_DECLARE_TRIGGER_FUNCTION(protect_columns);
+ORMT_DECLARE_TRIGGER_FUNCTION(set_actor);
+
+/* trigger_cache.c: validate and build into a throwaway entry */
+extern void ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,
+						  TriggerData *trigdata);
 
 /* Shorthand for the first two lines of every trigger function. */
 #define ORMT_ENTRY(spec, build) ormt_trigger_entry(fcinfo, &(spec), (build))

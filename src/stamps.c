@@ -298,7 +298,7 @@ static const OrmtOptionDef last_modified_options[] = {
 	{NULL}
 };
 
-static const OrmtFuncSpec last_modified_spec = {
+const OrmtFuncSpec ormt_update_last_modified_spec = {
 	.name = "update_last_modified",
 	.timing = TRIGGER_TYPE_BEFORE,
 	.row_ok = true,
@@ -310,8 +310,8 @@ static const OrmtFuncSpec last_modified_spec = {
 	.options = last_modified_options,
 };
 
-static void
-last_modified_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
+void
+ormt_update_last_modified_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 					const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
@@ -338,7 +338,7 @@ last_modified_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 Datum
 update_last_modified(PG_FUNCTION_ARGS)
 {
-	OrmtTriggerEntry *entry = ORMT_ENTRY(last_modified_spec, last_modified_build);
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_update_last_modified_spec, ormt_update_last_modified_build);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	LastModifiedState *st = (LastModifiedState *) entry->data;
 	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
@@ -386,7 +386,7 @@ update_last_modified(PG_FUNCTION_ARGS)
  * UPDATE: the old value is kept, whatever the statement wrote.
  * ------------------------------------------------------------------------
  */
-static const OrmtFuncSpec created_at_spec = {
+const OrmtFuncSpec ormt_set_created_at_spec = {
 	.name = "set_created_at",
 	.timing = TRIGGER_TYPE_BEFORE,
 	.row_ok = true,
@@ -398,8 +398,8 @@ static const OrmtFuncSpec created_at_spec = {
 	.options = NULL,
 };
 
-static void
-created_at_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
+void
+ormt_set_created_at_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 				 const OrmtArgs *args)
 {
 	StampColumn *sc = palloc(sizeof(StampColumn));
@@ -411,7 +411,7 @@ created_at_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 Datum
 set_created_at(PG_FUNCTION_ARGS)
 {
-	OrmtTriggerEntry *entry = ORMT_ENTRY(created_at_spec, created_at_build);
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_set_created_at_spec, ormt_set_created_at_build);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	StampColumn *sc = (StampColumn *) entry->data;
 	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
@@ -452,7 +452,7 @@ static const OrmtOptionDef protect_options[] = {
 	{NULL}
 };
 
-static const OrmtFuncSpec protect_spec = {
+const OrmtFuncSpec ormt_protect_columns_spec = {
 	.name = "protect_columns",
 	.timing = TRIGGER_TYPE_BEFORE,
 	.row_ok = true,
@@ -464,8 +464,8 @@ static const OrmtFuncSpec protect_spec = {
 	.options = protect_options,
 };
 
-static void
-protect_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
+void
+ormt_protect_columns_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 			  const OrmtArgs *args)
 {
 	ProtectState *st = palloc0(sizeof(ProtectState));
@@ -483,7 +483,7 @@ protect_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 Datum
 protect_columns(PG_FUNCTION_ARGS)
 {
-	OrmtTriggerEntry *entry = ORMT_ENTRY(protect_spec, protect_build);
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_protect_columns_spec, ormt_protect_columns_build);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	ProtectState *st = (ProtectState *) entry->data;
 	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
@@ -547,7 +547,7 @@ static const OrmtOptionDef actor_options[] = {
 	{NULL}
 };
 
-static const OrmtFuncSpec actor_spec = {
+const OrmtFuncSpec ormt_set_actor_spec = {
 	.name = "set_actor",
 	.timing = TRIGGER_TYPE_BEFORE,
 	.row_ok = true,
@@ -559,8 +559,8 @@ static const OrmtFuncSpec actor_spec = {
 	.options = actor_options,
 };
 
-static void
-actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
+void
+ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 			const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
@@ -701,7 +701,7 @@ actor_value(OrmtTriggerEntry *entry, ActorState *st)
 Datum
 set_actor(PG_FUNCTION_ARGS)
 {
-	OrmtTriggerEntry *entry = ORMT_ENTRY(actor_spec, actor_build);
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_set_actor_spec, ormt_set_actor_build);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	ActorState *st = (ActorState *) entry->data;
 	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);

@@ -149,9 +149,12 @@ usage_hint(const OrmtFuncSpec *spec, TriggerData *trigdata, bool own_args)
 	StringInfoData buf;
 	Trigger    *tg = trigdata->tg_trigger;
 	Relation	rel = trigdata->tg_relation;
-	int16		events = spec->required_events ? spec->required_events : spec->events;
+	int16		events = spec->events;
 
 	initStringInfo(&buf);
+	/* row triggers cannot fire on TRUNCATE */
+	if (spec->row_ok)
+		events &= ~TRIGGER_TYPE_TRUNCATE;
 	appendStringInfo(&buf, "CREATE TRIGGER %s %s %s ON %s FOR EACH %s EXECUTE FUNCTION orm_triggers.%s(",
 					 quote_identifier(tg->tgname),
 					 spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER",
@@ -495,6 +498,53 @@ parse_args(const OrmtFuncSpec *spec, TriggerData *trigdata, OrmtArgs *args)
 }
 
 /*
+ * Validate the trigger and resolve its arguments into entry, allocating in
+ * the current memory context.
+ */
+static void
+build_entry(OrmtTriggerEntry *entry, const OrmtFuncSpec *spec,
+			OrmtBuildFunc build, TriggerData *trigdata)
+{
+	OrmtArgs	args;
+
+	entry->spec = spec;
+	entry->relid = RelationGetRelid(trigdata->tg_relation);
+	entry->tgname = pstrdup(tgname_of(trigdata));
+	entry->relname = pstrdup(relname_of(trigdata));
+
+	check_firing_context(spec, trigdata);
+	parse_args(spec, trigdata, &args);
+	if (build)
+		build(entry, trigdata, &args);
+}
+
+/*
+ * Check a trigger as its first fire would, without firing it and without
+ * touching the cache: everything is built into a throwaway entry.  Raises
+ * the same errors.
+ */
+void
+ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,
+			  TriggerData *trigdata)
+{
+	OrmtTriggerEntry entry;
+	MemoryContext cxt;
+	MemoryContext oldcxt;
+
+	memset(&entry, 0, sizeof(entry));
+	entry.tgoid = trigdata->tg_trigger->tgoid;
+	cxt = AllocSetContextCreate(CurrentMemoryContext,
+								"orm_triggers validation",
+								ALLOCSET_SMALL_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	build_entry(&entry, spec, build, trigdata);
+	MemoryContextSwitchTo(oldcxt);
+	for (int i = 0; i < entry.nplans; i++)
+		SPI_freeplan(entry.plans[i]);
+	MemoryContextDelete(cxt);
+}
+
+/*
  * Return the cache entry of the trigger being fired, building it on first
  * use and after invalidation.  The entry pointer is also kept in fn_extra,
  * so within one statement the per-row cost is a few comparisons.
@@ -509,7 +559,6 @@ ormt_trigger_entry(FunctionCallInfo fcinfo, const OrmtFuncSpec *spec,
 	bool		found;
 	MemoryContext buildcxt;
 	MemoryContext oldcxt;
-	OrmtArgs	args;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -567,16 +616,8 @@ ormt_trigger_entry(FunctionCallInfo fcinfo, const OrmtFuncSpec *spec,
 									 ALLOCSET_SMALL_SIZES);
 	oldcxt = MemoryContextSwitchTo(buildcxt);
 
-	entry->spec = spec;
-	entry->relid = RelationGetRelid(trigdata->tg_relation);
-	entry->tgname = pstrdup(tgname_of(trigdata));
-	entry->relname = pstrdup(relname_of(trigdata));
+	build_entry(entry, spec, build, trigdata);
 	MemoryContextSetIdentifier(buildcxt, entry->tgname);
-
-	check_firing_context(spec, trigdata);
-	parse_args(spec, trigdata, &args);
-	if (build)
-		build(entry, trigdata, &args);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextSetParent(buildcxt, ormt_cache_cxt);

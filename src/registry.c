@@ -1,0 +1,172 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.c
+ *		Every orm_triggers trigger function, and the SQL-callable functions
+ *		that inspect attached triggers without firing them:
+ *
+ *	orm_triggers.validate_trigger(oid) -> boolean
+ *		Runs the checks and resolution a trigger's first fire would run.
+ *		Raises the same error when something is wrong; returns false for a
+ *		trigger that is not an orm_triggers one.  Used by the DDL event
+ *		trigger and orm_triggers.check_triggers().
+ *	orm_triggers.trigger_arguments(oid) -> text[]
+ *		A trigger's arguments as an array (pg_trigger.tgargs is bytea).
+ *
+ * Copyright (c) 2026, orm_triggers developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "orm_triggers.h"
+
+PG_FUNCTION_INFO_V1(ormt_validate_trigger);
+PG_FUNCTION_INFO_V1(ormt_trigger_arguments);
+
+typedef struct OrmtRegistered
+{
+	const OrmtFuncSpec *spec;
+	OrmtBuildFunc build;
+} OrmtRegistered;
+
+#define REGISTER(fname) {&ormt_##fname##_spec, ormt_##fname##_build}
+
+static const OrmtRegistered registry[] = {
+	REGISTER(update_last_modified),
+	REGISTER(set_created_at),
+	REGISTER(protect_columns),
+	REGISTER(set_actor),
+};
+
+/* The registered function fn, or NULL when it is not one of ours. */
+static const OrmtRegistered *
+lookup_function(Oid fn)
+{
+	Oid			nsp = get_namespace_oid("orm_triggers", true);
+	char	   *name;
+
+	if (!OidIsValid(nsp) || get_func_namespace(fn) != nsp)
+		return NULL;
+	name = get_func_name(fn);
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; i < lengthof(registry); i++)
+		if (strcmp(registry[i].spec->name, name) == 0)
+			return &registry[i];
+	return NULL;
+}
+
+/* The pg_trigger row of tgoid, copied; NULL if there is none. */
+static HeapTuple
+fetch_trigger(Oid tgoid)
+{
+	Relation	tgrel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	tgrel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(tgoid));
+	scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		tup = heap_copytuple(tup);
+	systable_endscan(scan);
+	table_close(tgrel, AccessShareLock);
+	return tup;
+}
+
+Datum
+ormt_validate_trigger(PG_FUNCTION_ARGS)
+{
+	Oid			tgoid = PG_GETARG_OID(0);
+	HeapTuple	tup = fetch_trigger(tgoid);
+	Form_pg_trigger tgform;
+	const OrmtRegistered *fn;
+	Relation	rel;
+	TriggerData trigdata;
+	Trigger    *trigger = NULL;
+
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("trigger with OID %u does not exist", tgoid)));
+	tgform = (Form_pg_trigger) GETSTRUCT(tup);
+	fn = lookup_function(tgform->tgfoid);
+	if (fn == NULL)
+		PG_RETURN_BOOL(false);
+
+	rel = relation_open(tgform->tgrelid, AccessShareLock);
+	for (int i = 0; rel->trigdesc && i < rel->trigdesc->numtriggers; i++)
+		if (rel->trigdesc->triggers[i].tgoid == tgoid)
+			trigger = &rel->trigdesc->triggers[i];
+	if (trigger == NULL)
+		elog(ERROR, "trigger %u not found in the trigger descriptor of relation %u",
+			 tgoid, tgform->tgrelid);
+
+	memset(&trigdata, 0, sizeof(trigdata));
+	trigdata.type = T_TriggerData;
+	trigdata.tg_relation = rel;
+	trigdata.tg_trigger = trigger;
+	ormt_validate(fn->spec, fn->build, &trigdata);
+
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_BOOL(true);
+}
+
+Datum
+ormt_trigger_arguments(PG_FUNCTION_ARGS)
+{
+	Oid			tgoid = PG_GETARG_OID(0);
+	HeapTuple	tup = fetch_trigger(tgoid);
+	Relation	tgrel;
+	int			nargs;
+	Datum	   *elems;
+	Datum		raw;
+	bytea	   *args;
+	bool		isnull;
+	const char *p;
+	const char *end;
+
+	if (!HeapTupleIsValid(tup))
+		PG_RETURN_NULL();
+	nargs = ((Form_pg_trigger) GETSTRUCT(tup))->tgnargs;
+	tgrel = table_open(TriggerRelationId, AccessShareLock);
+	raw = heap_getattr(tup, Anum_pg_trigger_tgargs, RelationGetDescr(tgrel), &isnull);
+	table_close(tgrel, AccessShareLock);
+
+	elems = palloc(sizeof(Datum) * (nargs + 1));
+	if (isnull)
+		nargs = 0;
+	else
+	{
+		args = DatumGetByteaPP(raw);
+		p = VARDATA_ANY(args);
+		end = p + VARSIZE_ANY_EXHDR(args);
+		for (int i = 0; i < nargs; i++)
+		{
+			size_t		len = strnlen(p, end - p);
+
+			if (p + len >= end)
+				elog(ERROR, "invalid tgargs for trigger %u", tgoid);
+			elems[i] = PointerGetDatum(cstring_to_text_with_len(p, len));
+			p += len + 1;
+		}
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, nargs, TEXTOID, -1, false, TYPALIGN_INT));
+}
