@@ -26,8 +26,10 @@
 #include "utils/datum.h"
 #include "utils/date.h"
 #include "utils/fmgrprotos.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "orm_triggers.h"
@@ -555,23 +557,39 @@ actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	entry->data = st;
 }
 
-/* The session user's name, looked up once per session user. */
+/*
+ * The session user's name, looked up once per session user and kept until
+ * pg_authid changes (ALTER ROLE ... RENAME must not leave the old name).
+ */
+static Oid	session_user_cached_oid = InvalidOid;
+static char session_user_cached_name[NAMEDATALEN];
+
+static void
+session_user_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	session_user_cached_oid = InvalidOid;
+}
+
 static const char *
 session_user_name(void)
 {
-	static Oid	cached_oid = InvalidOid;
-	static char cached_name[NAMEDATALEN];
+	static bool callback_registered = false;
 	Oid			userid = GetSessionUserId();
 
-	if (userid != cached_oid)
+	if (!callback_registered)
+	{
+		CacheRegisterSyscacheCallback(AUTHOID, session_user_inval, (Datum) 0);
+		callback_registered = true;
+	}
+	if (userid != session_user_cached_oid)
 	{
 		char	   *name = GetUserNameFromId(userid, false);
 
-		strlcpy(cached_name, name, NAMEDATALEN);
+		strlcpy(session_user_cached_name, name, NAMEDATALEN);
 		pfree(name);
-		cached_oid = userid;
+		session_user_cached_oid = userid;
 	}
-	return cached_name;
+	return session_user_cached_name;
 }
 
 /*
