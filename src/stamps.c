@@ -500,6 +500,8 @@ typedef struct ActorState
 	bool		typbyval;
 	FmgrInfo	input;
 	Oid			typioparam;
+	bool		is_domain;		/* column type is a domain */
+	void	   *domain_extra;	/* domain_check's cache */
 	/* the last actor converted, and its value; both in entry->cxt */
 	char	   *last_text;
 	Datum		last_value;
@@ -552,6 +554,7 @@ actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	st->typmod = att->atttypmod;
 	st->typlen = att->attlen;
 	st->typbyval = att->attbyval;
+	st->is_domain = (base != att->atttypid);
 	getTypeInputInfo(att->atttypid, &infunc, &st->typioparam);
 	fmgr_info_cxt(infunc, &st->input, CurrentMemoryContext);
 	entry->data = st;
@@ -644,6 +647,30 @@ convert_actor(OrmtTriggerEntry *entry, ActorState *st, const char *text,
 	return value;
 }
 
+/*
+ * Check a cached actor value against the column's domain again: its
+ * constraints may have changed since the value was converted (ALTER DOMAIN
+ * does not invalidate the table's trigger cache).  domain_check's own cache
+ * follows constraint changes.
+ */
+static void
+recheck_actor_domain(OrmtTriggerEntry *entry, ActorState *st,
+					 const char *text, bool from_setting)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		domain_check(st->last_value, false, st->typid, &st->domain_extra,
+					 entry->cxt);
+	}
+	PG_CATCH();
+	{
+		actor_conversion_error(entry, st, text, from_setting, cxt);
+	}
+	PG_END_TRY();
+}
+
 /* The actor as a value of the column's type; the last one is cached. */
 static Datum
 actor_value(OrmtTriggerEntry *entry, ActorState *st)
@@ -654,7 +681,11 @@ actor_value(OrmtTriggerEntry *entry, ActorState *st)
 	MemoryContext oldcxt;
 
 	if (st->last_text != NULL && strcmp(st->last_text, text) == 0)
+	{
+		if (st->is_domain)
+			recheck_actor_domain(entry, st, text, from_setting);
 		return st->last_value;
+	}
 
 	value = convert_actor(entry, st, text, from_setting);
 
