@@ -159,6 +159,17 @@ RESET SESSION AUTHORIZATION;
 SET ROLE ormt_app;
 SELECT * FROM tn ORDER BY id;
 
+-- a constraint added to the domain later applies to the actor at once, even
+-- to one that was converted (and cached) before
+SET orm_triggers.actor = 'svc';
+INSERT INTO td (id) VALUES (10);
+ALTER DOMAIN actor_code ADD CONSTRAINT not_svc CHECK (VALUE <> 'svc') NOT VALID;
+SELECT try($$INSERT INTO ormt_ac.td (id) VALUES (11)$$);
+SELECT try($$UPDATE ormt_ac.td SET id = id WHERE id = 10$$);
+SELECT id, dom FROM td ORDER BY id;
+ALTER DOMAIN actor_code DROP CONSTRAINT not_svc;
+RESET orm_triggers.actor;
+
 -- varchar(3): a too-long actor is an error, not truncated
 CREATE TABLE t3 (id int PRIMARY KEY, by varchar(3));
 CREATE TRIGGER t3_by BEFORE INSERT OR UPDATE ON t3
