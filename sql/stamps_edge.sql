@@ -119,6 +119,19 @@ UPDATE p SET x = x WHERE k = 3;
 SELECT * FROM pstate() WHERE k = 3;
 ROLLBACK;
 
+-- renaming a column on the parent renames it in every leaf: each leaf's
+-- trigger fails clearly at the next write, and works again after the
+-- rename back
+ALTER TABLE p RENAME COLUMN updated_at TO modified_at;
+UPDATE p SET x = 'r' WHERE k = 1;
+UPDATE p SET x = 'r' WHERE k = 2;
+UPDATE p SET x = 'r' WHERE k = 3;
+ALTER TABLE p RENAME COLUMN modified_at TO updated_at;
+BEGIN;
+UPDATE p SET x = 'r';
+SELECT * FROM pstate();
+ROLLBACK;
+
 -- =====================================================================
 -- Inheritance: a parent's row triggers do not fire for rows of its
 -- children, even when the statement names the parent

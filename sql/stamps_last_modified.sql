@@ -109,6 +109,15 @@ INSERT INTO t (id, x) VALUES (3, 'v3')
 SELECT * FROM state() WHERE id = 3;
 ROLLBACK;
 
+-- MERGE fires the same BEFORE ROW triggers: a no-op match keeps, a real
+-- change bumps, an insert fills
+BEGIN;
+MERGE INTO t USING (VALUES (1, 'v1'), (2, 'merged'), (8, 'new')) AS s(id, x) ON t.id = s.id
+    WHEN MATCHED THEN UPDATE SET x = s.x, updated_at = '1999-01-01 00:00+00'
+    WHEN NOT MATCHED THEN INSERT (id, x) VALUES (s.id, s.x);
+SELECT * FROM state() WHERE id IN (1, 2, 8);
+ROLLBACK;
+
 -- COPY keeps given values and fills NULLs
 BEGIN;
 COPY t (id, x, updated_at) FROM stdin;
