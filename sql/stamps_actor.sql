@@ -25,8 +25,19 @@ CREATE TRIGGER t_updated_by BEFORE INSERT OR UPDATE ON t
     FOR EACH ROW EXECUTE FUNCTION orm_triggers.set_actor('updated_by');
 GRANT ALL ON t TO ormt_ac_other;
 
+-- the library is not loaded yet in this session, so the setting is only a
+-- placeholder; a SET LOCAL made before the first trigger fires is honoured
+-- and ends with the transaction
+SELECT current_setting('orm_triggers.actor', true) IS NULL AS not_defined_yet;
+BEGIN;
+SET LOCAL orm_triggers.actor = 'early-bird';
+INSERT INTO t (id, x) VALUES (0, 'early');
+SELECT id, created_by, updated_by FROM t WHERE id = 0;
+COMMIT;
+SELECT current_setting('orm_triggers.actor') AS after_commit;
+DELETE FROM t WHERE id = 0;
+
 -- not set: the session user (the superuser that runs the test, not ormt_app)
-SELECT current_setting('orm_triggers.actor', true) AS actor_setting;
 INSERT INTO t (id, x) VALUES (1, 'a');
 SELECT id, created_by = session_user AS by_session_user,
        created_by = current_user AS by_current_user, updated_by = created_by AS same
