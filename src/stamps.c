@@ -26,8 +26,10 @@
 #include "utils/datum.h"
 #include "utils/date.h"
 #include "utils/fmgrprotos.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "orm_triggers.h"
@@ -535,6 +537,8 @@ typedef struct ActorState
 	FmgrInfo	input;
 	Oid			typioparam;
 	ChangeCheck changes;		/* UPDATE: set only when the row changed */
+	bool		is_domain;		/* column type is a domain */
+	void	   *domain_extra;	/* domain_check's cache */
 	/* the last actor converted, and its value; both in entry->cxt */
 	char	   *last_text;
 	Datum		last_value;
@@ -587,6 +591,7 @@ ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	st->typmod = att->atttypmod;
 	st->typlen = att->attlen;
 	st->typbyval = att->attbyval;
+	st->is_domain = (base != att->atttypid);
 	getTypeInputInfo(att->atttypid, &infunc, &st->typioparam);
 	fmgr_info_cxt(infunc, &st->input, CurrentMemoryContext);
 	{
@@ -598,23 +603,39 @@ ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	entry->data = st;
 }
 
-/* The session user's name, looked up once per session user. */
+/*
+ * The session user's name, looked up once per session user and kept until
+ * pg_authid changes (ALTER ROLE ... RENAME must not leave the old name).
+ */
+static Oid	session_user_cached_oid = InvalidOid;
+static char session_user_cached_name[NAMEDATALEN];
+
+static void
+session_user_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	session_user_cached_oid = InvalidOid;
+}
+
 static const char *
 session_user_name(void)
 {
-	static Oid	cached_oid = InvalidOid;
-	static char cached_name[NAMEDATALEN];
+	static bool callback_registered = false;
 	Oid			userid = GetSessionUserId();
 
-	if (userid != cached_oid)
+	if (!callback_registered)
+	{
+		CacheRegisterSyscacheCallback(AUTHOID, session_user_inval, (Datum) 0);
+		callback_registered = true;
+	}
+	if (userid != session_user_cached_oid)
 	{
 		char	   *name = GetUserNameFromId(userid, false);
 
-		strlcpy(cached_name, name, NAMEDATALEN);
+		strlcpy(session_user_cached_name, name, NAMEDATALEN);
 		pfree(name);
-		cached_oid = userid;
+		session_user_cached_oid = userid;
 	}
-	return cached_name;
+	return session_user_cached_name;
 }
 
 /*
@@ -669,6 +690,30 @@ convert_actor(OrmtTriggerEntry *entry, ActorState *st, const char *text,
 	return value;
 }
 
+/*
+ * Check a cached actor value against the column's domain again: its
+ * constraints may have changed since the value was converted (ALTER DOMAIN
+ * does not invalidate the table's trigger cache).  domain_check's own cache
+ * follows constraint changes.
+ */
+static void
+recheck_actor_domain(OrmtTriggerEntry *entry, ActorState *st,
+					 const char *text, bool from_setting)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		domain_check(st->last_value, false, st->typid, &st->domain_extra,
+					 entry->cxt);
+	}
+	PG_CATCH();
+	{
+		actor_conversion_error(entry, st, text, from_setting, cxt);
+	}
+	PG_END_TRY();
+}
+
 /* The actor as a value of the column's type; the last one is cached. */
 static Datum
 actor_value(OrmtTriggerEntry *entry, ActorState *st)
@@ -679,7 +724,11 @@ actor_value(OrmtTriggerEntry *entry, ActorState *st)
 	MemoryContext oldcxt;
 
 	if (st->last_text != NULL && strcmp(st->last_text, text) == 0)
+	{
+		if (st->is_domain)
+			recheck_actor_domain(entry, st, text, from_setting);
 		return st->last_value;
+	}
 
 	value = convert_actor(entry, st, text, from_setting);
 

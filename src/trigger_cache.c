@@ -733,8 +733,10 @@ ormt_resolve_column(OrmtTriggerEntry *entry, Relation rel,
 
 /*
  * Mark in skip[] (indexed by attnum) the columns that other orm_triggers
- * BEFORE UPDATE row triggers on rel stamp: update_last_modified,
- * set_created_at, set_actor and increment_version.  A trigger deciding
+ * BEFORE UPDATE row triggers on rel own: update_last_modified,
+ * set_created_at, set_actor, increment_version and protect_columns (whose
+ * columns never really change: their writes are reverted or rejected).
+ * A trigger deciding
  * whether a row changed must not count what another stamping trigger
  * wrote, or the answer would depend on the order the triggers fire in
  * (set_actor's new updated_by would bump updated_at on a no-op update).
@@ -745,7 +747,8 @@ void
 ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip)
 {
 	static const char *const stampers[] = {
-		"update_last_modified", "set_created_at", "set_actor", "increment_version"
+		"update_last_modified", "set_created_at", "set_actor",
+		"increment_version", "protect_columns"
 	};
 	TriggerDesc *trigdesc = rel->trigdesc;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
