@@ -727,6 +727,15 @@ ormt_resolve_column(OrmtTriggerEntry *entry, Relation rel,
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg("column \"%s\" named by trigger \"%s\" does not exist in table \"%s\"",
 					colname, entry->tgname, entry->relname),
+			 strchr(colname, '=') != NULL && option_names(entry->spec)[0] != '\0' ?
+			 errhint("If this was meant as an option, write it in lower case as name=value with no spaces (options of orm_triggers.%s: %s).",
+					 entry->spec->name, option_names(entry->spec)) :
+			 strchr(colname, '=') != NULL ?
+			 errhint("orm_triggers.%s takes no options; name an existing column.",
+					 entry->spec->name) :
+			 strlen(colname) >= NAMEDATALEN ?
+			 errhint("Column names are at most %d bytes; trigger arguments are not truncated the way identifiers are.",
+					 NAMEDATALEN - 1) :
 			 errhint("Column names are matched exactly (case, spaces and all); create the trigger again with an existing column.")));
 	return InvalidAttrNumber;	/* keep compiler quiet */
 }
