@@ -58,3 +58,11 @@ COMMENT ON FUNCTION orm_triggers.set_actor() IS
 -- ---------------------------------------------------------------------------
 -- Optimistic locking, soft delete, change notifications (issue: version/soft delete/notify)
 -- ---------------------------------------------------------------------------
+
+CREATE FUNCTION orm_triggers.increment_version()
+    RETURNS trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'increment_version';
+
+COMMENT ON FUNCTION orm_triggers.increment_version() IS
+    'BEFORE INSERT OR UPDATE FOR EACH ROW (col): optimistic lock; INSERT fills NULL with 1, UPDATE fails with 40001 on a stale version, else stores old + 1';
