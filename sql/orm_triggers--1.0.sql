@@ -66,3 +66,11 @@ CREATE FUNCTION orm_triggers.increment_version()
 
 COMMENT ON FUNCTION orm_triggers.increment_version() IS
     'BEFORE INSERT OR UPDATE FOR EACH ROW (col): optimistic lock; INSERT fills NULL with 1, UPDATE fails with 40001 on a stale version, else stores old + 1';
+
+CREATE FUNCTION orm_triggers.notify_change()
+    RETURNS trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'notify_change';
+
+COMMENT ON FUNCTION orm_triggers.notify_change() IS
+    'AFTER INSERT/UPDATE/DELETE FOR EACH ROW, or FOR EACH STATEMENT with a transition table ([''channel=name''] [, ''columns=c1,c2'']): NOTIFY with a JSON payload (schema, table, op, key, changed), under 8000 bytes';
