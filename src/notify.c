@@ -69,6 +69,7 @@ typedef struct NotifyState
 	int			ncols;
 	JsonColumn *cols;			/* every live column, for "changed" */
 	bool		statement;
+	StringInfoData buf;			/* the row payload, reused */
 } NotifyState;
 
 static const OrmtOptionDef notify_options[] = {
@@ -192,6 +193,7 @@ notify_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		check_transition_tables(entry, trigdata);
 
 	st->channel = pstrdup(channel ? channel : DEFAULT_CHANNEL);
+	initStringInfo(&st->buf);
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"schema\":");
@@ -315,7 +317,9 @@ op_name(TriggerEvent event)
 /*
  * One row's payload: head, op, key, old_key (UPDATE of the key), changed
  * (UPDATE), values (columns=).  When it would reach the limit, drop values,
- * then the keys, then the changed list, and say "truncated":true.
+ * then the keys, then the changed list, and say "truncated":true.  Built in
+ * one buffer kept with the trigger, so a row costs no allocation of its own
+ * beyond the output functions'.
  */
 static void
 notify_row(NotifyState *st, TriggerData *trigdata)
@@ -323,27 +327,27 @@ notify_row(NotifyState *st, TriggerData *trigdata)
 	TriggerEvent event = trigdata->tg_event;
 	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	TupleTableSlot *row;		/* the row as it is now (old for DELETE) */
-	StringInfoData key;
-	StringInfoData oldkey;
-	StringInfoData changed;
-	StringInfoData values;
-	StringInfoData payload;
+	StringInfo	buf = &st->buf;
 	static const char truncated[] = ",\"truncated\":true";
 	bool		is_update = TRIGGER_FIRED_BY_UPDATE(event);
-	int			fixed;
+	int			key_start;
+	int			changed_start;
+	int			values_start;
 
-	row = TRIGGER_FIRED_BY_DELETE(event) ? trigdata->tg_trigslot :
-		is_update ? trigdata->tg_newslot : trigdata->tg_trigslot;
+	row = is_update ? trigdata->tg_newslot : trigdata->tg_trigslot;
 
-	initStringInfo(&key);
-	appendStringInfoString(&key, ",\"key\":");
+	resetStringInfo(buf);
+	appendStringInfoString(buf, st->head);
+	appendStringInfoString(buf, op_name(event));
+
+	key_start = buf->len;
+	appendStringInfoString(buf, ",\"key\":");
 	if (st->nkey > 0)
-		append_json_object(&key, st->key, st->nkey, row);
+		append_json_object(buf, st->key, st->nkey, row);
 	else
-		appendStringInfoString(&key, "null");
+		appendStringInfoString(buf, "null");
 
-	initStringInfo(&oldkey);
-	initStringInfo(&changed);
+	changed_start = buf->len;
 	if (is_update)
 	{
 		bool		first = true;
@@ -352,62 +356,52 @@ notify_row(NotifyState *st, TriggerData *trigdata)
 			!columns_equal(trigdata->tg_trigslot, trigdata->tg_newslot, tupdesc,
 						   st->key, st->nkey))
 		{
-			appendStringInfoString(&oldkey, ",\"old_key\":");
-			append_json_object(&oldkey, st->key, st->nkey, trigdata->tg_trigslot);
+			appendStringInfoString(buf, ",\"old_key\":");
+			append_json_object(buf, st->key, st->nkey, trigdata->tg_trigslot);
+			changed_start = buf->len;
 		}
-		appendStringInfoString(&changed, ",\"changed\":[");
+		appendStringInfoString(buf, ",\"changed\":[");
 		for (int i = 0; i < st->ncols; i++)
 		{
 			if (columns_equal(trigdata->tg_trigslot, trigdata->tg_newslot, tupdesc,
 							  &st->cols[i], 1))
 				continue;
 			if (!first)
-				appendStringInfoChar(&changed, ',');
-			appendStringInfoString(&changed, st->cols[i].jsonname);
+				appendStringInfoChar(buf, ',');
+			appendStringInfoString(buf, st->cols[i].jsonname);
 			first = false;
 		}
-		appendStringInfoChar(&changed, ']');
+		appendStringInfoChar(buf, ']');
 	}
 
-	initStringInfo(&values);
+	values_start = buf->len;
 	if (st->nvalues > 0)
 	{
-		appendStringInfoString(&values, ",\"values\":");
-		append_json_object(&values, st->values, st->nvalues, row);
+		appendStringInfoString(buf, ",\"values\":");
+		append_json_object(buf, st->values, st->nvalues, row);
 	}
 
-	initStringInfo(&payload);
-	appendStringInfoString(&payload, st->head);
-	appendStringInfoString(&payload, op_name(event));
-	fixed = payload.len + 1;	/* the closing brace */
-
-	if (fixed + key.len + oldkey.len + changed.len + values.len >= NOTIFY_PAYLOAD_LIMIT)
+	if (buf->len + 1 >= NOTIFY_PAYLOAD_LIMIT)
 	{
+		int			room = NOTIFY_PAYLOAD_LIMIT - 1 - (int) (sizeof(truncated) - 1) - 1;
+
 		/* shrink: values first, then the keys, then the changed list */
-		values.len = 0;
-		fixed += sizeof(truncated) - 1;
-		if (fixed + key.len + oldkey.len + changed.len >= NOTIFY_PAYLOAD_LIMIT)
+		buf->len = values_start;
+		if (buf->len > room)
 		{
-			key.len = 0;
-			oldkey.len = 0;
-			if (fixed + changed.len >= NOTIFY_PAYLOAD_LIMIT)
-				changed.len = 0;
-		}
-		appendBinaryStringInfo(&payload, key.data, key.len);
-		appendBinaryStringInfo(&payload, oldkey.data, oldkey.len);
-		appendBinaryStringInfo(&payload, changed.data, changed.len);
-		appendStringInfoString(&payload, truncated);
-	}
-	else
-	{
-		appendBinaryStringInfo(&payload, key.data, key.len);
-		appendBinaryStringInfo(&payload, oldkey.data, oldkey.len);
-		appendBinaryStringInfo(&payload, changed.data, changed.len);
-		appendBinaryStringInfo(&payload, values.data, values.len);
-	}
-	appendStringInfoChar(&payload, '}');
+			int			changed_len = values_start - changed_start;
 
-	Async_Notify(st->channel, payload.data);
+			memmove(buf->data + key_start, buf->data + changed_start, changed_len);
+			buf->len = key_start + changed_len;
+			if (buf->len > room)
+				buf->len = key_start;
+		}
+		buf->data[buf->len] = '\0';
+		appendStringInfoString(buf, truncated);
+	}
+	appendStringInfoChar(buf, '}');
+
+	Async_Notify(st->channel, buf->data);
 }
 
 /*

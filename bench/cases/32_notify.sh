@@ -32,14 +32,14 @@ CREATE FUNCTION bench_plpgsql_notify_stmt() RETURNS trigger LANGUAGE plpgsql AS
   \$\$BEGIN
     PERFORM pg_notify('orm_triggers', json_build_object('schema', TG_TABLE_SCHEMA, 'table', TG_TABLE_NAME,
       'op', TG_OP, 'count', (SELECT count(*) FROM new_rows),
-      'keys', (SELECT json_agg(json_build_object('id', id)) FROM (SELECT id FROM new_rows LIMIT 700) k))::text);
+      'keys', (SELECT json_agg(json_build_object('id', id)) FROM (SELECT id FROM new_rows LIMIT 500) k))::text);
     RETURN NULL;
   END\$\$;"
 case_statement 'UPDATE bench_t SET v = v + 1'
 case_variant "no trigger" ''
 case_variant "orm_triggers.notify_change FOR EACH STATEMENT" \
     "CREATE TRIGGER t AFTER UPDATE ON bench_t REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.notify_change()"
-case_variant "PL/pgSQL statement trigger (count + 700 keys)" \
+case_variant "PL/pgSQL statement trigger (count + 500 keys)" \
     "CREATE TRIGGER t AFTER UPDATE ON bench_t REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bench_plpgsql_notify_stmt()"
 case_variant "orm_triggers.notify_change FOR EACH ROW" \
     "CREATE TRIGGER t AFTER UPDATE ON bench_t FOR EACH ROW EXECUTE FUNCTION orm_triggers.notify_change()"
