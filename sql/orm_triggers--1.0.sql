@@ -273,3 +273,27 @@ CREATE EVENT TRIGGER orm_triggers_validate_ddl ON ddl_command_end
 -- ---------------------------------------------------------------------------
 -- Optimistic locking, soft delete, change notifications (issue: version/soft delete/notify)
 -- ---------------------------------------------------------------------------
+
+CREATE FUNCTION orm_triggers.increment_version()
+    RETURNS trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'increment_version';
+
+COMMENT ON FUNCTION orm_triggers.increment_version() IS
+    'BEFORE INSERT OR UPDATE FOR EACH ROW (col): optimistic lock; INSERT fills NULL with 1, UPDATE fails with 40001 on a stale version, else stores old + 1';
+
+CREATE FUNCTION orm_triggers.notify_change()
+    RETURNS trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'notify_change';
+
+COMMENT ON FUNCTION orm_triggers.notify_change() IS
+    'AFTER INSERT/UPDATE/DELETE FOR EACH ROW, or FOR EACH STATEMENT with a transition table ([''channel=name''] [, ''columns=c1,c2'']): NOTIFY with a JSON payload (schema, table, op, key, changed), under 8000 bytes';
+
+CREATE FUNCTION orm_triggers.soft_delete()
+    RETURNS trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'soft_delete';
+
+COMMENT ON FUNCTION orm_triggers.soft_delete() IS
+    'BEFORE DELETE FOR EACH ROW (col [, ''on_repeat=ignore''|''on_repeat=delete'']): turns DELETE into UPDATE SET col = now() (or true); orm_triggers.hard_delete = on deletes for real';

@@ -46,7 +46,49 @@ SELECT name, price, created_by, updated_by,
 -- section: audit
 
 -- section: version
+\echo '== increment_version: optimistic locking for every writer'
+CREATE TABLE doc (id int PRIMARY KEY, title text, lock_version int);
+CREATE TRIGGER doc_version BEFORE INSERT OR UPDATE ON doc
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('lock_version');
+INSERT INTO doc (id, title) VALUES (1, 'draft') RETURNING lock_version;
+-- a writer that read version 1 offers it back: accepted, stored as 2
+UPDATE doc SET title = 'final', lock_version = 1 WHERE id = 1 RETURNING lock_version;
+-- a second writer that also read version 1 is too late: SQLSTATE 40001
+\set ON_ERROR_STOP off
+UPDATE doc SET title = 'other edit', lock_version = 1 WHERE id = 1;
+\set ON_ERROR_STOP on
+-- a bulk update that leaves the version out still bumps it
+UPDATE doc SET title = upper(title) RETURNING title, lock_version;
 
 -- section: soft-delete
+\echo '== soft_delete: DELETE marks the row instead of removing it'
+CREATE TABLE customer (id int PRIMARY KEY, email text NOT NULL, deleted_at timestamptz);
+CREATE UNIQUE INDEX customer_email_live ON customer (email) WHERE deleted_at IS NULL;
+CREATE TRIGGER customer_soft BEFORE DELETE ON customer
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.soft_delete('deleted_at');
+INSERT INTO customer VALUES (1, 'ann@example.com'), (2, 'bob@example.com');
+DELETE FROM customer WHERE id = 1 RETURNING id;   -- 0 rows: the DELETE became an UPDATE
+SELECT id, email, deleted_at IS NOT NULL AS deleted FROM customer ORDER BY id;
+-- the email is free again among live rows
+INSERT INTO customer VALUES (3, 'ann@example.com');
+-- an administrator really removes it
+BEGIN;
+SET LOCAL orm_triggers.hard_delete = on;
+DELETE FROM customer WHERE id = 1;
+COMMIT;
+SELECT id, email, deleted_at IS NOT NULL AS deleted FROM customer ORDER BY id;
 
 -- section: notify
+\echo '== notify_change: a JSON payload per change, delivered at commit'
+CREATE TABLE orders (id int PRIMARY KEY, status text, total numeric);
+CREATE TRIGGER orders_notify AFTER INSERT OR UPDATE OR DELETE ON orders
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.notify_change('columns=status');
+CREATE TRIGGER orders_bulk AFTER UPDATE ON orders REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.notify_change('channel=orders_bulk');
+LISTEN orm_triggers;
+LISTEN orders_bulk;
+INSERT INTO orders VALUES (1, 'new', 10), (2, 'new', 20);
+UPDATE orders SET status = 'paid' WHERE id = 1;
+UPDATE orders SET id = 3 WHERE id = 2;
+DELETE FROM orders WHERE id = 3;
+UNLISTEN *;

@@ -1,0 +1,108 @@
+-- increment_version: optimistic locking.
+CREATE SCHEMA ver AUTHORIZATION ormt_app;
+SET ROLE ormt_app;
+SET search_path = ver;
+
+CREATE TABLE doc (id int PRIMARY KEY, title text, version int);
+CREATE TRIGGER doc_version BEFORE INSERT OR UPDATE ON doc
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('version');
+
+-- INSERT: NULL becomes 1, a given value is kept
+INSERT INTO doc (id, title) VALUES (1, 'a');
+INSERT INTO doc VALUES (2, 'b', 7), (3, 'c', NULL);
+SELECT * FROM doc ORDER BY id;
+
+-- UPDATE without touching the version: stored + 1
+UPDATE doc SET title = 'a2' WHERE id = 1 RETURNING id, version;
+-- a no-op UPDATE still bumps (the row was written)
+UPDATE doc SET title = title WHERE id = 1 RETURNING id, version;
+-- offering the stored version (the one read) succeeds and bumps
+UPDATE doc SET title = 'a3', version = 3 WHERE id = 1 RETURNING id, version;
+-- offering a stale version fails with 40001, naming both versions
+UPDATE doc SET title = 'stale', version = 3 WHERE id = 1;
+DO $$ BEGIN
+  UPDATE ver.doc SET title = 'stale', version = 3 WHERE id = 1;
+EXCEPTION WHEN serialization_failure THEN RAISE NOTICE 'caught SQLSTATE %', SQLSTATE;
+END $$;
+UPDATE doc SET version = NULL WHERE id = 1;
+-- a newer version is as wrong as an older one
+UPDATE doc SET version = 100 WHERE id = 1;
+SELECT * FROM doc WHERE id = 1;
+-- multi-row UPDATE: every row bumped from its own version
+UPDATE doc SET title = upper(title);
+SELECT * FROM doc ORDER BY id;
+-- a stored NULL (legacy row, trigger disabled) becomes 1; offering NULL is the stored value
+ALTER TABLE doc DISABLE TRIGGER doc_version;
+UPDATE doc SET version = NULL WHERE id = 3;
+ALTER TABLE doc ENABLE TRIGGER doc_version;
+UPDATE doc SET version = 5 WHERE id = 3;
+UPDATE doc SET version = NULL WHERE id = 3 RETURNING id, version;
+
+-- ON CONFLICT: BEFORE INSERT then BEFORE UPDATE
+INSERT INTO doc (id, title) VALUES (1, 'upsert')
+    ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title RETURNING id, title, version;
+-- EXCLUDED.version is the inserted row's version (1 after BEFORE INSERT): stale
+INSERT INTO doc (id, title) VALUES (1, 'upsert2')
+    ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, version = EXCLUDED.version;
+-- the version the client read, as a compare-and-set
+INSERT INTO doc (id, title, version) VALUES (1, 'upsert3', 6)
+    ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, version = EXCLUDED.version
+    RETURNING id, title, version;
+
+-- MERGE
+MERGE INTO doc d USING (VALUES (2, 'merged', 8), (4, 'new', NULL)) s(id, title, v) ON d.id = s.id
+    WHEN MATCHED THEN UPDATE SET title = s.title, version = s.v
+    WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.title, s.v);
+SELECT * FROM doc ORDER BY id;
+MERGE INTO doc d USING (VALUES (2, 'stale')) s(id, title) ON d.id = s.id
+    WHEN MATCHED THEN UPDATE SET title = s.title, version = 8;
+
+-- int2 and int8, overflow, domains
+CREATE DOMAIN small_version AS smallint CHECK (VALUE < 3);
+CREATE TABLE v2 (id int PRIMARY KEY, v smallint);
+CREATE TRIGGER v2_version BEFORE INSERT OR UPDATE ON v2
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('v');
+INSERT INTO v2 VALUES (1, 32766);
+UPDATE v2 SET id = 1 RETURNING v;
+UPDATE v2 SET id = 1;
+CREATE TABLE v8 (id int PRIMARY KEY, v bigint);
+CREATE TRIGGER v8_version BEFORE INSERT OR UPDATE ON v8
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('v');
+INSERT INTO v8 VALUES (1, 9223372036854775806), (2, NULL);
+UPDATE v8 SET id = id RETURNING *;
+UPDATE v8 SET id = id;
+UPDATE v8 SET v = 9223372036854775807 WHERE id = 2;
+CREATE TABLE vd (id int PRIMARY KEY, v small_version);
+CREATE TRIGGER vd_version BEFORE INSERT OR UPDATE ON vd
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('v');
+INSERT INTO vd VALUES (1);
+UPDATE vd SET id = 1 RETURNING v;
+UPDATE vd SET id = 1;
+SELECT * FROM vd;
+
+-- partitions: the message names the partitioned table
+CREATE TABLE pv (id int, region text, version int, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE pv_eu PARTITION OF pv FOR VALUES IN ('eu');
+CREATE TABLE pv_us PARTITION OF pv FOR VALUES IN ('us');
+CREATE TRIGGER pv_version BEFORE INSERT OR UPDATE ON pv
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('version');
+INSERT INTO pv VALUES (1, 'eu');
+UPDATE pv SET version = 9;
+-- moving a row to another partition: BEFORE UPDATE on the source bumps it, BEFORE INSERT
+-- on the destination keeps the bumped version
+UPDATE pv SET region = 'us' RETURNING tableoid::regclass, *;
+
+-- quoted names, dropped columns before the version column, ALTER TABLE picked up
+CREATE TABLE "Odd ""T""" (drop_me int, id int PRIMARY KEY, "Lock Version" int);
+ALTER TABLE "Odd ""T""" DROP COLUMN drop_me;
+CREATE TRIGGER "t v" BEFORE INSERT OR UPDATE ON "Odd ""T"""
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('Lock Version');
+INSERT INTO "Odd ""T""" (id) VALUES (1);
+UPDATE "Odd ""T""" SET "Lock Version" = 0;
+ALTER TABLE "Odd ""T""" ALTER COLUMN "Lock Version" TYPE bigint;
+UPDATE "Odd ""T""" SET id = 1 RETURNING *;
+ALTER TABLE "Odd ""T""" ALTER COLUMN "Lock Version" TYPE text;
+UPDATE "Odd ""T""" SET id = 1;
+
+RESET ROLE;
+DROP SCHEMA ver CASCADE;
