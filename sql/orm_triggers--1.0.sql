@@ -142,6 +142,9 @@ AS $$
         WHEN 'set_created_at' THEN 'BEFORE INSERT OR UPDATE'
         WHEN 'protect_columns' THEN 'BEFORE UPDATE'
         WHEN 'set_actor' THEN 'BEFORE INSERT OR UPDATE'
+        WHEN 'increment_version' THEN 'BEFORE INSERT OR UPDATE'
+        WHEN 'soft_delete' THEN 'BEFORE DELETE'
+        WHEN 'notify_change' THEN 'AFTER INSERT OR UPDATE OR DELETE'
     END
 $$;
 
@@ -163,7 +166,8 @@ BEGIN
         RAISE EXCEPTION 'orm_triggers.attach() does not know the function "%"', func
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Name one of: ' || (SELECT string_agg(f, ', ' ORDER BY f) FROM unnest(ARRAY[
-                      'update_last_modified', 'set_created_at', 'protect_columns', 'set_actor']) f)
+                      'update_last_modified', 'set_created_at', 'protect_columns', 'set_actor',
+                      'increment_version', 'soft_delete', 'notify_change']) f)
                       || '; statement-level forms are created with CREATE TRIGGER.';
     END IF;
     SELECT a INTO first_column FROM unnest(args) a WHERE a !~ '^[a-z_][a-z0-9_]*=' LIMIT 1;

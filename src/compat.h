@@ -27,6 +27,19 @@
 #endif
 
 /*
+ * MERGE (PostgreSQL 15) keeps a list of actions per result relation; before
+ * it there is no MERGE, so no actions.
+ */
+#if PG_VERSION_NUM >= 150000
+#define ormt_merge_actions(mt, i) \
+	((mt)->operation == CMD_MERGE ? (List *) list_nth((mt)->mergeActionLists, (i)) : NIL)
+#define ormt_merge_action_type(lc) (((MergeAction *) lfirst(lc))->commandType)
+#else
+#define ormt_merge_actions(mt, i) NIL
+#define ormt_merge_action_type(lc) CMD_UNKNOWN
+#endif
+
+/*
  * PostgreSQL 16 moved the varlena macros to varatt.h (postgres.h still
  * includes it); nothing to do here, listed so the next reader need not look.
  */

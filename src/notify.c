@@ -78,7 +78,7 @@ static const OrmtOptionDef notify_options[] = {
 	{NULL}
 };
 
-static const OrmtFuncSpec notify_spec = {
+const OrmtFuncSpec ormt_notify_change_spec = {
 	.name = "notify_change",
 	.timing = TRIGGER_TYPE_AFTER,
 	.row_ok = true,
@@ -88,7 +88,6 @@ static const OrmtFuncSpec notify_spec = {
 	.min_columns = 0,
 	.max_columns = 0,
 	.options = notify_options,
-	.usage = "AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW EXECUTE FUNCTION orm_triggers.notify_change()",
 };
 
 static void
@@ -168,8 +167,8 @@ check_transition_tables(OrmtTriggerEntry *entry, TriggerData *trigdata)
 						 clause)));
 }
 
-static void
-notify_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
+void
+ormt_notify_change_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 			 const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
@@ -484,7 +483,7 @@ notify_statement(NotifyState *st, TriggerData *trigdata)
 Datum
 notify_change(PG_FUNCTION_ARGS)
 {
-	OrmtTriggerEntry *entry = ORMT_ENTRY(notify_spec, notify_build);
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_notify_change_spec, ormt_notify_change_build);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	NotifyState *st = (NotifyState *) entry->data;
 

@@ -67,4 +67,5 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	ormt_reserve_guc_prefix("orm_triggers");
+	ormt_soft_delete_init();
 }

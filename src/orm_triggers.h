@@ -75,8 +75,6 @@ typedef struct OrmtFuncSpec
 	int			min_columns;	/* column-name arguments */
 	int			max_columns;	/* -1: unlimited */
 	const OrmtOptionDef *options;	/* terminated by a {NULL} entry */
-	const char *usage;			/* "BEFORE INSERT OR UPDATE ... FOR EACH ROW
-								 * EXECUTE FUNCTION orm_triggers.f('col')" */
 } OrmtFuncSpec;
 
 /* Arguments of one trigger, parsed. */
@@ -150,6 +148,12 @@ extern void ormt_column_type_error(OrmtTriggerEntry *entry, Relation rel,
 extern Oid	ormt_partition_root(Relation rel);
 extern int	ormt_primary_key(Relation rel, AttrNumber **attnums);
 
+/* stamps.c */
+extern Datum ormt_now_as(Oid basetype);
+
+/* soft_delete.c: the executor hook that tells row movement from DELETE */
+extern void ormt_soft_delete_init(void);
+
 /* values (trigger_cache.c) */
 extern bool ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,
 							 int16 typlen, bool typbyval);
@@ -169,6 +173,9 @@ ORMT_DECLARE_TRIGGER_FUNCTION(update_last_modified);
 ORMT_DECLARE_TRIGGER_FUNCTION(set_created_at);
 ORMT_DECLARE_TRIGGER_FUNCTION(protect_columns);
 ORMT_DECLARE_TRIGGER_FUNCTION(set_actor);
+ORMT_DECLARE_TRIGGER_FUNCTION(increment_version);
+ORMT_DECLARE_TRIGGER_FUNCTION(soft_delete);
+ORMT_DECLARE_TRIGGER_FUNCTION(notify_change);
 
 /* trigger_cache.c: validate and build into a throwaway entry */
 extern void ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,

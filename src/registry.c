@@ -50,6 +50,9 @@ static const OrmtRegistered registry[] = {
 	REGISTER(set_created_at),
 	REGISTER(protect_columns),
 	REGISTER(set_actor),
+	REGISTER(increment_version),
+	REGISTER(soft_delete),
+	REGISTER(notify_change),
 };
 
 /* The registered function fn, or NULL when it is not one of ours. */

@@ -53,19 +53,6 @@
 
 PG_FUNCTION_INFO_V1(soft_delete);
 
-/*
- * MERGE (PostgreSQL 15) has its own actions per result relation.  Kept here,
- * outside function bodies, until it moves to compat.h.
- */
-#if PG_VERSION_NUM >= 150000
-#define SD_MERGE_ACTIONS(mt, i) \
-	((mt)->operation == CMD_MERGE ? (List *) list_nth((mt)->mergeActionLists, (i)) : NIL)
-#define SD_MERGE_ACTION_TYPE(lc) (((MergeAction *) lfirst(lc))->commandType)
-#else
-#define SD_MERGE_ACTIONS(mt, i) NIL
-#define SD_MERGE_ACTION_TYPE(lc) CMD_UNKNOWN
-#endif
-
 /* ------------------------------------------------------------------------
  * Which statement is deleting this row?
  * ------------------------------------------------------------------------
@@ -118,12 +105,9 @@ sd_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 }
 
 /*
- * Install the ExecutorRun hook.  Called when the first soft_delete trigger
- * of the backend is built; calling it from _PG_init as well would track
- * every query from the library's load on (orm_triggers.h should then
- * declare it).
+ * Install the ExecutorRun hook, from _PG_init, so every query from the
+ * library's load on is tracked.
  */
-extern void ormt_soft_delete_init(void);
 
 void
 ormt_soft_delete_init(void)
@@ -159,11 +143,11 @@ scan_modify_table(PlannedStmt *stmt, Plan *plan, Oid relid,
 				*updates = true;
 			else if (mt->operation == CMD_DELETE)
 				*deletes = true;
-			foreach(alc, SD_MERGE_ACTIONS(mt, i))
+			foreach(alc, ormt_merge_actions(mt, i))
 			{
-				if (SD_MERGE_ACTION_TYPE(alc) == CMD_UPDATE)
+				if (ormt_merge_action_type(alc) == CMD_UPDATE)
 					*updates = true;
-				else if (SD_MERGE_ACTION_TYPE(alc) == CMD_DELETE)
+				else if (ormt_merge_action_type(alc) == CMD_DELETE)
 					*deletes = true;
 			}
 		}
@@ -260,18 +244,10 @@ classify_delete(Relation rel)
  * every DELETE is real; so is the delete half of row movement.
  * ------------------------------------------------------------------------
  */
-typedef enum MarkKind
-{
-	MARK_TIMESTAMPTZ,
-	MARK_TIMESTAMP,
-	MARK_DATE,
-	MARK_BOOL
-} MarkKind;
-
 typedef struct SoftDeleteState
 {
 	AttrNumber	attnum;
-	MarkKind	kind;
+	Oid			basetype;		/* BOOLOID, or a type ormt_now_as() makes */
 	bool		delete_on_repeat;
 	SPIPlanPtr	plan;			/* UPDATE ONLY leaf SET col = $1 WHERE ctid = $2 */
 	char	   *tablename;		/* partition root's name, for messages */
@@ -284,7 +260,7 @@ static const OrmtOptionDef soft_delete_options[] = {
 	{NULL}
 };
 
-static const OrmtFuncSpec soft_delete_spec = {
+const OrmtFuncSpec ormt_soft_delete_spec = {
 	.name = "soft_delete",
 	.timing = TRIGGER_TYPE_BEFORE,
 	.row_ok = true,
@@ -294,11 +270,10 @@ static const OrmtFuncSpec soft_delete_spec = {
 	.min_columns = 1,
 	.max_columns = 1,
 	.options = soft_delete_options,
-	.usage = "BEFORE DELETE ... FOR EACH ROW EXECUTE FUNCTION orm_triggers.soft_delete('deleted_at')",
 };
 
-static void
-soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
+void
+ormt_soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 				  const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
@@ -323,24 +298,11 @@ soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	st->delete_on_repeat = (on_repeat != NULL && strcmp(on_repeat, "delete") == 0);
 	att = TupleDescAttr(RelationGetDescr(rel), st->attnum - 1);
 	base = getBaseType(att->atttypid);
-	switch (base)
-	{
-		case TIMESTAMPTZOID:
-			st->kind = MARK_TIMESTAMPTZ;
-			break;
-		case TIMESTAMPOID:
-			st->kind = MARK_TIMESTAMP;
-			break;
-		case DATEOID:
-			st->kind = MARK_DATE;
-			break;
-		case BOOLOID:
-			st->kind = MARK_BOOL;
-			break;
-		default:
-			ormt_column_type_error(entry, rel, st->attnum,
-								   "a timestamptz, timestamp, date or boolean column (or a domain over one)");
-	}
+	if (base != TIMESTAMPTZOID && base != TIMESTAMPOID && base != DATEOID &&
+		base != BOOLOID)
+		ormt_column_type_error(entry, rel, st->attnum,
+							   "a timestamptz, timestamp, date or boolean column (or a domain over one)");
+	st->basetype = base;
 
 	root = ormt_partition_root(rel);
 	st->tablename = get_rel_name(root);
@@ -369,32 +331,18 @@ soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 
-	ormt_soft_delete_init();
 	entry->data = st;
 }
 
 /*
  * now() (the transaction start) or true, as the base type of the column.
- * The stamp functions have the same conversion (stamps.c, stamp_value).
  */
 static Datum
 mark_value(SoftDeleteState *st)
 {
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-
-	switch (st->kind)
-	{
-		case MARK_TIMESTAMPTZ:
-			return TimestampTzGetDatum(now);
-		case MARK_TIMESTAMP:
-			return DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(now));
-		case MARK_DATE:
-			return DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(now));
-		case MARK_BOOL:
-			return BoolGetDatum(true);
-	}
-	elog(ERROR, "unexpected mark kind %d", (int) st->kind);
-	return (Datum) 0;			/* keep compiler quiet */
+	if (st->basetype == BOOLOID)
+		return BoolGetDatum(true);
+	return ormt_now_as(st->basetype);
 }
 
 /* Is the row already soft-deleted? */
@@ -408,13 +356,13 @@ already_deleted(SoftDeleteState *st, TriggerData *trigdata)
 
 	if (isnull)
 		return false;
-	return st->kind != MARK_BOOL || DatumGetBool(value);
+	return st->basetype != BOOLOID || DatumGetBool(value);
 }
 
 Datum
 soft_delete(PG_FUNCTION_ARGS)
 {
-	OrmtTriggerEntry *entry = ORMT_ENTRY(soft_delete_spec, soft_delete_build);
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_soft_delete_spec, ormt_soft_delete_build);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	SoftDeleteState *st = (SoftDeleteState *) entry->data;
 	HeapTuple	tuple = trigdata->tg_trigtuple;

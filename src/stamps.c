@@ -43,17 +43,10 @@ PG_FUNCTION_INFO_V1(set_actor);
  * A timestamp-like column the trigger writes: timestamptz, timestamp or
  * date, or a domain over one of them.
  */
-typedef enum StampKind
-{
-	STAMP_TIMESTAMPTZ,
-	STAMP_TIMESTAMP,
-	STAMP_DATE
-} StampKind;
-
 typedef struct StampColumn
 {
 	AttrNumber	attnum;
-	StampKind	kind;
+	Oid			basetype;		/* TIMESTAMPTZOID, TIMESTAMPOID or DATEOID */
 	int32		typmod;			/* precision of the base type, or -1 */
 	Oid			domain;			/* the column's domain, or InvalidOid */
 	void	   *domain_extra;	/* domain_check's cache */
@@ -80,22 +73,33 @@ resolve_stamp_column(OrmtTriggerEntry *entry, Relation rel,
 	att = TupleDescAttr(RelationGetDescr(rel), sc->attnum - 1);
 	typmod = att->atttypmod;
 	base = getBaseTypeAndTypmod(att->atttypid, &typmod);
-	switch (base)
-	{
-		case TIMESTAMPTZOID:
-			sc->kind = STAMP_TIMESTAMPTZ;
-			break;
-		case TIMESTAMPOID:
-			sc->kind = STAMP_TIMESTAMP;
-			break;
-		case DATEOID:
-			sc->kind = STAMP_DATE;
-			break;
-		default:
-			ormt_column_type_error(entry, rel, sc->attnum, stamp_types);
-	}
+	if (base != TIMESTAMPTZOID && base != TIMESTAMPOID && base != DATEOID)
+		ormt_column_type_error(entry, rel, sc->attnum, stamp_types);
+	sc->basetype = base;
 	sc->typmod = typmod;
 	sc->domain = (base != att->atttypid) ? att->atttypid : InvalidOid;
+}
+
+/*
+ * The transaction start time, as now() gives it, as a timestamptz,
+ * timestamp (session time zone) or date.
+ */
+Datum
+ormt_now_as(Oid basetype)
+{
+	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+
+	switch (basetype)
+	{
+		case TIMESTAMPTZOID:
+			return now;
+		case TIMESTAMPOID:
+			return DirectFunctionCall1(timestamptz_timestamp, now);
+		case DATEOID:
+			return DirectFunctionCall1(timestamptz_date, now);
+	}
+	elog(ERROR, "orm_triggers: no transaction time as type %u", basetype);
+	return (Datum) 0;			/* keep compiler quiet */
 }
 
 /*
@@ -111,28 +115,11 @@ stamp_value(OrmtTriggerEntry *entry, StampColumn *sc)
 	if (sc->have_value && sc->value_for == now && sc->value_tz == session_timezone)
 		return sc->value;
 
-	switch (sc->kind)
-	{
-		case STAMP_TIMESTAMPTZ:
-			value = TimestampTzGetDatum(now);
-			if (sc->typmod >= 0)
-				value = DirectFunctionCall2(timestamptz_scale, value,
-											Int32GetDatum(sc->typmod));
-			break;
-		case STAMP_TIMESTAMP:
-			value = DirectFunctionCall1(timestamptz_timestamp,
-										TimestampTzGetDatum(now));
-			if (sc->typmod >= 0)
-				value = DirectFunctionCall2(timestamp_scale, value,
-											Int32GetDatum(sc->typmod));
-			break;
-		case STAMP_DATE:
-			value = DirectFunctionCall1(timestamptz_date,
-										TimestampTzGetDatum(now));
-			break;
-		default:
-			elog(ERROR, "unexpected stamp kind %d", (int) sc->kind);
-	}
+	value = ormt_now_as(sc->basetype);
+	if (sc->typmod >= 0 && sc->basetype == TIMESTAMPTZOID)
+		value = DirectFunctionCall2(timestamptz_scale, value, Int32GetDatum(sc->typmod));
+	else if (sc->typmod >= 0 && sc->basetype == TIMESTAMPOID)
+		value = DirectFunctionCall2(timestamp_scale, value, Int32GetDatum(sc->typmod));
 	if (OidIsValid(sc->domain))
 		domain_check(value, false, sc->domain, &sc->domain_extra, entry->cxt);
 

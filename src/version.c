@@ -49,7 +49,7 @@ typedef struct VersionState
 	char	   *tablename;		/* partition root's name, for messages */
 } VersionState;
 
-static const OrmtFuncSpec version_spec = {
+const OrmtFuncSpec ormt_increment_version_spec = {
 	.name = "increment_version",
 	.timing = TRIGGER_TYPE_BEFORE,
 	.row_ok = true,
@@ -59,11 +59,10 @@ static const OrmtFuncSpec version_spec = {
 	.min_columns = 1,
 	.max_columns = 1,
 	.options = NULL,
-	.usage = "BEFORE INSERT OR UPDATE ... FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('col')",
 };
 
-static void
-version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
+void
+ormt_increment_version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 			  const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
@@ -167,7 +166,7 @@ version_return(TriggerData *trigdata, HeapTuple tuple, VersionState *st,
 Datum
 increment_version(PG_FUNCTION_ARGS)
 {
-	OrmtTriggerEntry *entry = ORMT_ENTRY(version_spec, version_build);
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_increment_version_spec, ormt_increment_version_build);
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	VersionState *st = (VersionState *) entry->data;
 	bool		oldnull;
