@@ -1,0 +1,915 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *		orm_triggers.audit: one row per changed row in orm_triggers.audit_log.
+ *
+ * The same C function works as an AFTER ROW trigger (INSERT, UPDATE,
+ * DELETE), as an AFTER STATEMENT trigger over transition tables (one
+ * set-wise INSERT per statement, whatever the number of rows) and as an
+ * AFTER TRUNCATE statement trigger.  Old and new values are built as jsonb
+ * directly in C, rendering every value the way to_jsonb does; only arrays,
+ * composites and types with a cast to json go through to_jsonb itself.
+ *
+ * The log is written as its owner (SetUserIdAndSecContext around the
+ * INSERT only, as ri_triggers.c does), so writers of audited tables need no
+ * privileges on it.
+ *
+ * Copyright (c) 2026, orm_triggers developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_coerce.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/xid8.h"
+
+#include "orm_triggers.h"
+
+PG_FUNCTION_INFO_V1(audit);
+
+/* How one column's value becomes a jsonb value (as to_jsonb renders it). */
+typedef enum AuditJsonKind
+{
+	AJ_BOOL,					/* true/false */
+	AJ_INT,						/* int2/int4/int8: a number */
+	AJ_NUMBER,					/* float, numeric, oid: a number, or a string
+								 * for NaN and infinities */
+	AJ_DATETIME,				/* date, timestamp, timestamptz: ISO string */
+	AJ_JSONB,					/* as is */
+	AJ_JSON,					/* parsed; see json_value() */
+	AJ_STRING,					/* the output function's text */
+	AJ_GENERIC					/* arrays, composites, json casts: to_jsonb */
+} AuditJsonKind;
+
+typedef struct AuditColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	int			namelen;
+	Oid			typid;
+	int16		typlen;
+	bool		typbyval;
+	AuditJsonKind kind;
+	FmgrInfo	fn;				/* output function, or to_jsonb */
+} AuditColumn;
+
+typedef struct AuditState
+{
+	bool		full;			/* full rows on UPDATE */
+	int			ncols;			/* logged columns */
+	AuditColumn *cols;
+	int			nkeys;			/* primary-key columns (logged or not) */
+	AuditColumn *keys;
+	bool	   *key_logged;		/* per key column: also a logged column */
+	Oid			table_oid;		/* the partition root */
+	NameData	schema_name;
+	NameData	table_name;
+	Oid			log_owner;		/* owner of orm_triggers.audit_log */
+	SPIPlanPtr	plan;			/* INSERT of one row, or of arrays */
+} AuditState;
+
+static const OrmtOptionDef audit_options[] = {
+	{"full", ORMT_OPT_BOOL, NULL},
+	{"exclude", ORMT_OPT_COLUMNS, NULL},
+	{NULL}
+};
+
+static const OrmtFuncSpec audit_spec = {
+	.name = "audit",
+	.timing = TRIGGER_TYPE_AFTER,
+	.row_ok = true,
+	.statement_ok = true,
+	.events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+	TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE,
+	.required_events = 0,
+	.min_columns = 0,
+	.max_columns = 0,
+	.options = audit_options,
+};
+
+#define AUDIT_NPARAMS 13
+
+static const char *const audit_insert_columns =
+"INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, "
+"session_user_name, context, table_oid, schema_name, table_name, op, key, "
+"old_values, new_values) ";
+
+/* ------------------------------------------------------------------------
+ * Values as jsonb
+ * ------------------------------------------------------------------------
+ */
+
+static void
+resolve_audit_column(Form_pg_attribute att, AuditColumn *col)
+{
+	Oid			base = getBaseType(att->atttypid);
+	Oid			fnoid = InvalidOid;
+	bool		isvarlena;
+	char		typtype = get_typtype(base);
+
+	col->attnum = att->attnum;
+	col->name = pstrdup(NameStr(att->attname));
+	col->namelen = strlen(col->name);
+	col->typid = att->atttypid;
+	col->typlen = att->attlen;
+	col->typbyval = att->attbyval;
+
+	switch (base)
+	{
+		case BOOLOID:
+			col->kind = AJ_BOOL;
+			break;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			col->kind = AJ_INT;
+			break;
+		case OIDOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			col->kind = AJ_NUMBER;
+			break;
+		case DATEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			col->kind = AJ_DATETIME;
+			break;
+		case JSONBOID:
+			col->kind = AJ_JSONB;
+			break;
+		case JSONOID:
+			col->kind = AJ_JSON;
+			break;
+		default:
+			col->kind = AJ_STRING;
+			if (OidIsValid(get_element_type(base)) || typtype == TYPTYPE_COMPOSITE)
+				col->kind = AJ_GENERIC;
+			else if (base >= FirstNormalObjectId)
+			{
+				Oid			castfunc;
+
+				if (find_coercion_pathway(JSONOID, base, COERCION_EXPLICIT,
+										  &castfunc) == COERCION_PATH_FUNC &&
+					OidIsValid(castfunc))
+					col->kind = AJ_GENERIC;
+			}
+			break;
+	}
+
+	if (col->kind == AJ_GENERIC)
+	{
+		/* to_jsonb(anyelement) learns the type from its call expression */
+		FuncExpr   *expr = makeFuncExpr(F_TO_JSONB, JSONBOID,
+										list_make1(makeNullConst(att->atttypid,
+																 att->atttypmod,
+																 att->attcollation)),
+										InvalidOid, InvalidOid,
+										COERCE_EXPLICIT_CALL);
+
+		fmgr_info_cxt(F_TO_JSONB, &col->fn, CurrentMemoryContext);
+		fmgr_info_set_expr((Node *) expr, &col->fn);
+	}
+	else if (col->kind == AJ_NUMBER || col->kind == AJ_STRING)
+	{
+		getTypeOutputInfo(att->atttypid, &fnoid, &isvarlena);
+		fmgr_info_cxt(fnoid, &col->fn, CurrentMemoryContext);
+	}
+}
+
+/*
+ * Does JSON text contain the escape \u0000, which jsonb cannot hold?
+ * Backslash pairs are skipped, so "\\u0000" (an escaped backslash) is fine.
+ */
+static bool
+json_has_nul_escape(const char *s)
+{
+	for (; *s; s++)
+	{
+		if (*s != '\\')
+			continue;
+		if (s[1] == 'u' && strncmp(s + 2, "0000", 4) == 0)
+			return true;
+		if (s[1] != '\0')
+			s++;
+	}
+	return false;
+}
+
+static void
+push_string(JsonbParseState **ps, JsonbIteratorToken tok, const char *s, int len)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = unconstify(char *, s);
+	v.val.string.len = len;
+	pushJsonbValue(ps, tok, &v);
+}
+
+static void
+push_jsonb(JsonbParseState **ps, Jsonb *jb)
+{
+	JsonbValue	v;
+
+	v.type = jbvBinary;
+	v.val.binary.data = &jb->root;
+	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+/*
+ * Push one non-NULL column value.  The rendering is to_jsonb's: numbers
+ * that are not finite (NaN, Infinity) become strings, datetimes ISO 8601
+ * strings, bytea its hex text.  A json value holding the escape \u0000,
+ * which jsonb cannot represent, is stored as a JSON string with the json
+ * text, rather than failing the user's statement.
+ */
+static void
+push_value(JsonbParseState **ps, AuditColumn *col, Datum value)
+{
+	JsonbValue	v;
+
+	switch (col->kind)
+	{
+		case AJ_BOOL:
+			v.type = jbvBool;
+			v.val.boolean = DatumGetBool(value);
+			pushJsonbValue(ps, WJB_VALUE, &v);
+			break;
+		case AJ_INT:
+			{
+				int64		i;
+
+				if (col->typlen == 2)
+					i = DatumGetInt16(value);
+				else if (col->typlen == 4)
+					i = DatumGetInt32(value);
+				else
+					i = DatumGetInt64(value);
+				v.type = jbvNumeric;
+				v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric,
+																	Int64GetDatum(i)));
+				pushJsonbValue(ps, WJB_VALUE, &v);
+				break;
+			}
+		case AJ_NUMBER:
+			{
+				char	   *s = OutputFunctionCall(&col->fn, value);
+
+				if (strpbrk(s, "Nn") != NULL)
+					push_string(ps, WJB_VALUE, s, strlen(s));
+				else
+				{
+					v.type = jbvNumeric;
+					v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																		CStringGetDatum(s),
+																		ObjectIdGetDatum(InvalidOid),
+																		Int32GetDatum(-1)));
+					pushJsonbValue(ps, WJB_VALUE, &v);
+				}
+				break;
+			}
+		case AJ_DATETIME:
+			{
+				char	   *s = JsonEncodeDateTime(NULL, value,
+												   getBaseType(col->typid), NULL);
+
+				push_string(ps, WJB_VALUE, s, strlen(s));
+				break;
+			}
+		case AJ_JSONB:
+			push_jsonb(ps, DatumGetJsonbP(value));
+			break;
+		case AJ_JSON:
+			{
+				char	   *s = TextDatumGetCString(value);
+
+				if (json_has_nul_escape(s))
+					push_string(ps, WJB_VALUE, s, strlen(s));
+				else
+					push_jsonb(ps, DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																	  CStringGetDatum(s))));
+				break;
+			}
+		case AJ_STRING:
+			{
+				char	   *s = OutputFunctionCall(&col->fn, value);
+
+				push_string(ps, WJB_VALUE, s, strlen(s));
+				break;
+			}
+		case AJ_GENERIC:
+			push_jsonb(ps, DatumGetJsonbP(FunctionCall1(&col->fn, value)));
+			break;
+	}
+}
+
+/*
+ * A jsonb object of the columns cols[i] for which mask is NULL or
+ * mask[i] is true, from a slot whose attributes are all deformed.
+ */
+static Datum
+columns_jsonb(AuditColumn *cols, int ncols, const bool *mask,
+			  TupleTableSlot *slot)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < ncols; i++)
+	{
+		AuditColumn *col = &cols[i];
+		int			a = col->attnum - 1;
+
+		if (mask && !mask[i])
+			continue;
+		push_string(&ps, WJB_KEY, col->name, col->namelen);
+		if (slot->tts_isnull[a])
+		{
+			JsonbValue	v;
+
+			v.type = jbvNull;
+			pushJsonbValue(&ps, WJB_VALUE, &v);
+		}
+		else
+			push_value(&ps, col, slot->tts_values[a]);
+	}
+	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
+}
+
+/* ------------------------------------------------------------------------
+ * Who, when, in what context
+ * ------------------------------------------------------------------------
+ */
+
+/* The session user's name, looked up once per session user. */
+static const char *
+audit_session_user(void)
+{
+	static Oid	cached_oid = InvalidOid;
+	static NameData cached_name;
+	Oid			userid = GetSessionUserId();
+
+	if (userid != cached_oid)
+	{
+		char	   *name = GetUserNameFromId(userid, false);
+
+		namestrcpy(&cached_name, name);
+		pfree(name);
+		cached_oid = userid;
+	}
+	return NameStr(cached_name);
+}
+
+/*
+ * orm_triggers.context as jsonb, or NULL when empty.  The last text parsed
+ * and its value are kept, so a request that sets it once pays once.
+ */
+static Datum
+audit_context(bool *isnull)
+{
+	static char *last_text = NULL;
+	static Jsonb *last_value = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *volatile value = NULL;
+
+	if (ormt_context == NULL || ormt_context[0] == '\0')
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	*isnull = false;
+	if (last_text != NULL && strcmp(last_text, ormt_context) == 0)
+		return JsonbPGetDatum(last_value);
+
+	PG_TRY();
+	{
+		value = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												   CStringGetDatum(ormt_context)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("setting orm_triggers.context is not valid JSON"),
+				 errdetail("%s", edata->message),
+				 errhint("SET orm_triggers.context to a JSON value, for example '{\"request_id\": \"abc\"}', or to '' for none.")));
+	}
+	PG_END_TRY();
+
+	if (last_text != NULL)
+	{
+		pfree(last_text);
+		pfree(last_value);
+	}
+	last_text = MemoryContextStrdup(TopMemoryContext, ormt_context);
+	last_value = MemoryContextAlloc(TopMemoryContext, VARSIZE(value));
+	memcpy(last_value, value, VARSIZE(value));
+	return JsonbPGetDatum(last_value);
+}
+
+/* The first ten parameters: everything but key and values. */
+static void
+audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
+{
+	bool		ctxnull;
+	const char *actor = (ormt_actor != NULL && ormt_actor[0] != '\0') ?
+		ormt_actor : audit_session_user();
+
+	memset(nulls, ' ', AUDIT_NPARAMS);
+	values[0] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	values[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[3] = CStringGetTextDatum(actor);
+	values[4] = DirectFunctionCall1(namein, CStringGetDatum(audit_session_user()));
+	values[5] = audit_context(&ctxnull);
+	if (ctxnull)
+		nulls[5] = 'n';
+	values[6] = ObjectIdGetDatum(st->table_oid);
+	values[7] = NameGetDatum(&st->schema_name);
+	values[8] = NameGetDatum(&st->table_name);
+	values[9] = CStringGetTextDatum(op);
+}
+
+/*
+ * Run the log INSERT as the log's owner, for this statement only.
+ */
+static void
+audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* plancache replans an invalidated plan; the entry is rebuilt anyway
+	 * when the log table changes, since it depends on it */
+	Assert(st->plan != NULL);
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(st->log_owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+	rc = SPI_execute_plan(st->plan, values, nulls, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "orm_triggers: insert into audit_log for trigger \"%s\" failed: %s",
+			 entry->tgname, SPI_result_code_string(rc));
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/* ------------------------------------------------------------------------
+ * Building the per-trigger state
+ * ------------------------------------------------------------------------
+ */
+
+static char *
+audit_usage(TriggerData *trigdata, const char *event)
+{
+	Relation	rel = trigdata->tg_relation;
+	const char *refs = strcmp(event, "INSERT") == 0 ? "REFERENCING NEW TABLE AS new_rows " :
+		strcmp(event, "DELETE") == 0 ? "REFERENCING OLD TABLE AS old_rows " :
+		"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows ";
+
+	return psprintf("CREATE TRIGGER %s AFTER %s ON %s %sFOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.audit(), "
+					"one trigger per event, or a single AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW trigger",
+					quote_identifier(trigdata->tg_trigger->tgname), event,
+					quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											   RelationGetRelationName(rel)),
+					refs);
+}
+
+static void
+require_transition(OrmtTriggerEntry *entry, TriggerData *trigdata,
+				   const char *event, bool have_old, bool need_old,
+				   bool have_new, bool need_new)
+{
+	if ((need_old && !have_old) || (need_new && !have_new))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("statement trigger \"%s\" on table \"%s\" needs transition tables for %s",
+						entry->tgname, entry->relname, event),
+				 errdetail("orm_triggers.audit reads the changed rows of a FOR EACH STATEMENT trigger from its %s.",
+						   need_old && need_new ? "OLD TABLE and NEW TABLE" :
+						   need_old ? "OLD TABLE" : "NEW TABLE"),
+				 errhint("Create it as: %s.", audit_usage(trigdata, event))));
+}
+
+static void
+audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs *args)
+{
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Trigger    *tg = trigdata->tg_trigger;
+	int16		tgtype = tg->tgtype;
+	AuditState *st = palloc0(sizeof(AuditState));
+	bool	   *excluded = palloc0(sizeof(bool) * (tupdesc->natts + 1));
+	Oid			nsp;
+	Oid			logrel;
+	HeapTuple	tup;
+	AttrNumber *pk;
+	ListCell   *lc;
+	Oid			argtypes[AUDIT_NPARAMS] = {
+		XID8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, NAMEOID, JSONBOID,
+		OIDOID, NAMEOID, NAMEOID, TEXTOID, JSONBOID, JSONBOID, JSONBOID
+	};
+	bool		row = TRIGGER_FOR_ROW(tgtype);
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+
+	/* the log itself */
+	nsp = get_namespace_oid("orm_triggers", false);
+	logrel = get_relname_relid("audit_log", nsp);
+	if (!OidIsValid(logrel))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table orm_triggers.audit_log does not exist"),
+				 errhint("Reinstall the extension: DROP EXTENSION orm_triggers; CREATE EXTENSION orm_triggers.")));
+	if (RelationGetRelid(rel) == logrel)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" cannot audit the audit log itself",
+						entry->tgname),
+				 errdetail("Every audit row written would be audited again."),
+				 errhint("DROP TRIGGER %s ON orm_triggers.audit_log.",
+						 quote_identifier(entry->tgname))));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(logrel));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", logrel);
+	st->log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	ormt_cache_add_dependency(entry, logrel);
+
+	/* statement triggers read transition tables */
+	if (!row)
+	{
+		bool		have_old = tg->tgoldtable != NULL;
+		bool		have_new = tg->tgnewtable != NULL;
+
+		if (TRIGGER_FOR_INSERT(tgtype))
+			require_transition(entry, trigdata, "INSERT", have_old, false, have_new, true);
+		if (TRIGGER_FOR_UPDATE(tgtype))
+			require_transition(entry, trigdata, "UPDATE", have_old, true, have_new, true);
+		if (TRIGGER_FOR_DELETE(tgtype))
+			require_transition(entry, trigdata, "DELETE", have_old, true, have_new, false);
+	}
+
+	/* the table users name: the partition root */
+	st->table_oid = ormt_partition_root(rel);
+	if (st->table_oid != RelationGetRelid(rel))
+		ormt_cache_add_dependency(entry, st->table_oid);
+	namestrcpy(&st->table_name, get_rel_name(st->table_oid));
+	namestrcpy(&st->schema_name,
+			   get_namespace_name(get_rel_namespace(st->table_oid)));
+
+	/* options */
+	st->full = ormt_option_bool(entry, args, "full", false);
+	foreach(lc, ormt_option_columns(args, "exclude"))
+		excluded[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
+
+	/* logged columns, by name: dropped ones never */
+	st->cols = palloc(sizeof(AuditColumn) * tupdesc->natts);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped || excluded[att->attnum])
+			continue;
+		resolve_audit_column(att, &st->cols[st->ncols++]);
+	}
+
+	/* the primary key: logged in key even when excluded from the values */
+	st->nkeys = ormt_primary_key(rel, &pk);
+	st->keys = palloc(sizeof(AuditColumn) * Max(st->nkeys, 1));
+	st->key_logged = palloc(sizeof(bool) * Max(st->nkeys, 1));
+	for (int i = 0; i < st->nkeys; i++)
+	{
+		resolve_audit_column(TupleDescAttr(tupdesc, pk[i] - 1), &st->keys[i]);
+		st->key_logged[i] = !excluded[pk[i]];
+	}
+
+	/* the INSERT */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, audit_insert_columns);
+	if (row || TRIGGER_FOR_TRUNCATE(tgtype))
+		appendStringInfoString(&sql,
+							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+	else
+	{
+		appendStringInfoString(&sql,
+							   "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, u.k, u.o, u.n "
+							   "FROM ROWS FROM (pg_catalog.unnest($11), pg_catalog.unnest($12), "
+							   "pg_catalog.unnest($13)) AS u (k, o, n)");
+		argtypes[10] = argtypes[11] = argtypes[12] = JSONBARRAYOID;
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(sql.data, AUDIT_NPARAMS, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "orm_triggers: could not prepare the audit insert: %s",
+			 SPI_result_code_string(SPI_result));
+	ormt_cache_keep_plan(entry, plan);
+	st->plan = plan;
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+
+	entry->data = st;
+}
+
+/* ------------------------------------------------------------------------
+ * Changes of one row
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Key, old and new values of one changed row, as the three last INSERT
+ * parameters.  oldslot/newslot are NULL for INSERT/DELETE.  Returns false
+ * for an UPDATE that changed no logged column (and not the key).
+ */
+static bool
+audit_change(AuditState *st, TupleTableSlot *oldslot, TupleTableSlot *newslot,
+			 Datum *values, char *nulls, bool *changed)
+{
+	TupleTableSlot *keyslot = newslot ? newslot : oldslot;
+
+	if (oldslot)
+		slot_getallattrs(oldslot);
+	if (newslot)
+		slot_getallattrs(newslot);
+
+	nulls[10] = nulls[11] = nulls[12] = 'n';
+	if (oldslot && newslot)
+	{
+		bool		any = false;
+		bool		key_changed = false;
+
+		for (int i = 0; i < st->nkeys; i++)
+		{
+			int			a = st->keys[i].attnum - 1;
+
+			if (!ormt_datum_equal(oldslot->tts_values[a], oldslot->tts_isnull[a],
+								  newslot->tts_values[a], newslot->tts_isnull[a],
+								  st->keys[i].typlen, st->keys[i].typbyval))
+				key_changed = true;
+		}
+		for (int i = 0; i < st->ncols; i++)
+		{
+			AuditColumn *col = &st->cols[i];
+			int			a = col->attnum - 1;
+
+			changed[i] = !ormt_datum_equal(oldslot->tts_values[a], oldslot->tts_isnull[a],
+										   newslot->tts_values[a], newslot->tts_isnull[a],
+										   col->typlen, col->typbyval);
+			any |= changed[i];
+		}
+		if (!any && !key_changed)
+			return false;
+		/* a key change logs whole rows: the new key's history starts here */
+		values[11] = columns_jsonb(st->cols, st->ncols,
+								   st->full || key_changed ? NULL : changed, oldslot);
+		values[12] = columns_jsonb(st->cols, st->ncols,
+								   st->full || key_changed ? NULL : changed, newslot);
+		nulls[11] = nulls[12] = ' ';
+	}
+	else if (newslot)
+	{
+		values[12] = columns_jsonb(st->cols, st->ncols, NULL, newslot);
+		nulls[12] = ' ';
+	}
+	else
+	{
+		values[11] = columns_jsonb(st->cols, st->ncols, NULL, oldslot);
+		nulls[11] = ' ';
+	}
+	if (st->nkeys > 0)
+	{
+		values[10] = columns_jsonb(st->keys, st->nkeys, NULL, keyslot);
+		nulls[10] = ' ';
+	}
+	return true;
+}
+
+static const char *
+event_op(TriggerEvent event)
+{
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		return "INSERT";
+	if (TRIGGER_FIRED_BY_UPDATE(event))
+		return "UPDATE";
+	if (TRIGGER_FIRED_BY_DELETE(event))
+		return "DELETE";
+	return "TRUNCATE";
+}
+
+/* AFTER ROW: one INSERT per changed row. */
+static void
+audit_row(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
+{
+	TriggerEvent event = trigdata->tg_event;
+	Datum		values[AUDIT_NPARAMS];
+	char		nulls[AUDIT_NPARAMS];
+	bool	   *changed = palloc(sizeof(bool) * Max(st->ncols, 1));
+	TupleTableSlot *oldslot = NULL;
+	TupleTableSlot *newslot = NULL;
+
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		newslot = trigdata->tg_trigslot;
+	else if (TRIGGER_FIRED_BY_UPDATE(event))
+	{
+		oldslot = trigdata->tg_trigslot;
+		newslot = trigdata->tg_newslot;
+	}
+	else
+		oldslot = trigdata->tg_trigslot;
+
+	audit_common_params(st, event_op(event), values, nulls);
+	if (!audit_change(st, oldslot, newslot, values, nulls, changed))
+		return;
+	audit_write(entry, st, values, nulls);
+}
+
+/* Reader of a transition table, with its own read pointer. */
+static TupleTableSlot *
+transition_reader(Tuplestorestate *ts, TupleDesc tupdesc, int *ptr)
+{
+	*ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(ts, *ptr);
+	tuplestore_rescan(ts);
+	return MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
+}
+
+/*
+ * AFTER STATEMENT over transition tables: old and new rows are paired by
+ * position (the executor appends them together), and all changed rows go
+ * to the log in one INSERT ... SELECT FROM unnest of three jsonb arrays.
+ */
+static void
+audit_statement(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
+{
+	TriggerEvent event = trigdata->tg_event;
+	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	Tuplestorestate *oldts = NULL;
+	Tuplestorestate *newts = NULL;
+	TupleTableSlot *oldslot = NULL;
+	TupleTableSlot *newslot = NULL;
+	int			oldptr = 0;
+	int			newptr = 0;
+	int			cap = 64;
+	int			n = 0;
+	Datum	   *arr[3];
+	bool	   *arrnull[3];
+	Datum		values[AUDIT_NPARAMS];
+	char		nulls[AUDIT_NPARAMS];
+	bool	   *changed = palloc(sizeof(bool) * Max(st->ncols, 1));
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	if (!TRIGGER_FIRED_BY_INSERT(event))
+		oldts = trigdata->tg_oldtable;
+	if (!TRIGGER_FIRED_BY_DELETE(event))
+		newts = trigdata->tg_newtable;
+	if (oldts)
+		oldslot = transition_reader(oldts, tupdesc, &oldptr);
+	if (newts)
+		newslot = transition_reader(newts, tupdesc, &newptr);
+
+	for (int j = 0; j < 3; j++)
+	{
+		arr[j] = palloc(sizeof(Datum) * cap);
+		arrnull[j] = palloc(sizeof(bool) * cap);
+	}
+
+	audit_common_params(st, event_op(event), values, nulls);
+	for (;;)
+	{
+		bool		more_old = false;
+		bool		more_new = false;
+
+		if (oldts)
+		{
+			tuplestore_select_read_pointer(oldts, oldptr);
+			more_old = tuplestore_gettupleslot(oldts, true, false, oldslot);
+		}
+		if (newts)
+		{
+			tuplestore_select_read_pointer(newts, newptr);
+			more_new = tuplestore_gettupleslot(newts, true, false, newslot);
+		}
+		if ((oldts && !more_old) || (newts && !more_new))
+		{
+			if ((oldts && more_old) || (newts && more_new))
+				elog(ERROR, "orm_triggers: transition tables of trigger \"%s\" differ in length",
+					 entry->tgname);
+			break;
+		}
+		CHECK_FOR_INTERRUPTS();
+		if (!audit_change(st, oldts ? oldslot : NULL, newts ? newslot : NULL,
+						  values, nulls, changed))
+			continue;
+		if (n == cap)
+		{
+			cap *= 2;
+			for (int j = 0; j < 3; j++)
+			{
+				arr[j] = repalloc(arr[j], sizeof(Datum) * cap);
+				arrnull[j] = repalloc(arrnull[j], sizeof(bool) * cap);
+			}
+		}
+		for (int j = 0; j < 3; j++)
+		{
+			arr[j][n] = values[10 + j];
+			arrnull[j][n] = (nulls[10 + j] == 'n');
+		}
+		n++;
+	}
+	if (oldts)
+	{
+		tuplestore_select_read_pointer(oldts, 0);
+		ExecDropSingleTupleTableSlot(oldslot);
+	}
+	if (newts)
+	{
+		tuplestore_select_read_pointer(newts, 0);
+		ExecDropSingleTupleTableSlot(newslot);
+	}
+	if (n == 0)
+		return;
+
+	dims[0] = n;
+	for (int j = 0; j < 3; j++)
+	{
+		values[10 + j] = PointerGetDatum(construct_md_array(arr[j], arrnull[j], 1, dims, lbs,
+															JSONBOID, -1, false, TYPALIGN_INT));
+		nulls[10 + j] = ' ';
+	}
+	audit_write(entry, st, values, nulls);
+}
+
+/* AFTER TRUNCATE: one row, no key and no values. */
+static void
+audit_truncate(OrmtTriggerEntry *entry, AuditState *st)
+{
+	Datum		values[AUDIT_NPARAMS];
+	char		nulls[AUDIT_NPARAMS];
+
+	audit_common_params(st, "TRUNCATE", values, nulls);
+	nulls[10] = nulls[11] = nulls[12] = 'n';
+	audit_write(entry, st, values, nulls);
+}
+
+/* ------------------------------------------------------------------------
+ * audit(['full=true'] [, 'exclude=c1,c2'])
+ *
+ * AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW; or AFTER INSERT, UPDATE or
+ * DELETE FOR EACH STATEMENT with REFERENCING OLD/NEW TABLE; or AFTER
+ * TRUNCATE FOR EACH STATEMENT.
+ *
+ * INSERT logs the whole new row, DELETE the whole old row, UPDATE the
+ * changed columns (full=true: whole rows; a primary-key change: whole
+ * rows); an UPDATE that changes no logged column logs nothing.  Excluded
+ * columns never appear in old_values/new_values.
+ * ------------------------------------------------------------------------
+ */
+Datum
+audit(PG_FUNCTION_ARGS)
+{
+	OrmtTriggerEntry *entry = ORMT_ENTRY(audit_spec, audit_build);
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	AuditState *st = (AuditState *) entry->data;
+
+	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		audit_row(entry, trigdata, st);
+	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		audit_truncate(entry, st);
+	else
+		audit_statement(entry, trigdata, st);
+	return PointerGetDatum(NULL);
+}
