@@ -159,7 +159,7 @@ BEGIN
             state := e.new_values;
         ELSIF e.op OPERATOR(pg_catalog.=) 'UPDATE'
               AND e.key OPERATOR(pg_catalog.=) $2 THEN
-            state := pg_catalog.jsonb_concat(pg_catalog.coalesce(state, '{}'::pg_catalog.jsonb), e.new_values);
+            state := pg_catalog.jsonb_concat(COALESCE(state, '{}'::pg_catalog.jsonb), e.new_values);
         ELSE
             -- DELETE, TRUNCATE, or an UPDATE that moved the row to another key
             state := NULL;

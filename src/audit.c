@@ -52,7 +52,7 @@ typedef enum AuditJsonKind
 {
 	AJ_BOOL,					/* true/false */
 	AJ_INT,						/* int2/int4/int8: a number */
-	AJ_NUMBER,					/* float, numeric, oid: a number, or a string
+	AJ_NUMBER,					/* float, numeric: a number, or a string
 								 * for NaN and infinities */
 	AJ_DATETIME,				/* date, timestamp, timestamptz: ISO string */
 	AJ_JSONB,					/* as is */
@@ -144,7 +144,6 @@ resolve_audit_column(Form_pg_attribute att, AuditColumn *col)
 		case INT8OID:
 			col->kind = AJ_INT;
 			break;
-		case OIDOID:
 		case FLOAT4OID:
 		case FLOAT8OID:
 		case NUMERICOID:
