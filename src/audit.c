@@ -900,9 +900,28 @@ audit_truncate(OrmtTriggerEntry *entry, AuditState *st)
 Datum
 audit(PG_FUNCTION_ARGS)
 {
-	OrmtTriggerEntry *entry = ORMT_ENTRY(audit_spec, audit_build);
+	OrmtTriggerEntry *entry;
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	AuditState *st = (AuditState *) entry->data;
+	AuditState *st;
+
+	/*
+	 * BEFORE first, with a hint for the row form (the shared check would
+	 * suggest a ROW trigger on TRUNCATE, which cannot exist).
+	 */
+	if (CALLED_AS_TRIGGER(fcinfo) && TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on table \"%s\" must be fired AFTER",
+						trigdata->tg_trigger->tgname,
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errdetail("It was created as a BEFORE trigger; an audit entry is written once the change is final."),
+				 errhint("Create it as: CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION orm_triggers.audit().",
+						 quote_identifier(trigdata->tg_trigger->tgname),
+						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
+													RelationGetRelationName(trigdata->tg_relation)))));
+
+	entry = ORMT_ENTRY(audit_spec, audit_build);
+	st = (AuditState *) entry->data;
 
 	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		audit_row(entry, trigdata, st);
