@@ -121,3 +121,25 @@ CREATE TRIGGER exkey_audit AFTER INSERT OR UPDATE OR DELETE ON exkey
 INSERT INTO exkey VALUES ('a@x', 1);
 UPDATE exkey SET email = 'b@x';
 SELECT * FROM log_of('exkey');
+
+-- changes to the log itself are followed: with an expression index, a
+-- CHECK constraint or an extra column on the log, the row form writes
+-- through the executor (the constraint is enforced), and back again after
+CREATE TABLE follow (id int PRIMARY KEY, v int);
+CREATE TRIGGER follow_audit AFTER INSERT OR UPDATE OR DELETE ON follow
+  FOR EACH ROW EXECUTE FUNCTION orm_triggers.audit();
+INSERT INTO follow VALUES (1, 1);
+BEGIN;
+CREATE INDEX audit_log_test_expr ON orm_triggers.audit_log ((key ->> 'id'));
+ALTER TABLE orm_triggers.audit_log ADD COLUMN note text DEFAULT 'via executor';
+ALTER TABLE orm_triggers.audit_log ADD CONSTRAINT small_v CHECK ((new_values ->> 'v')::int < 100);
+UPDATE follow SET v = 2;
+SELECT op, new_values, note FROM orm_triggers.audit_log
+ WHERE table_oid = 'follow'::regclass ORDER BY id;
+\set VERBOSITY terse
+UPDATE follow SET v = 200;
+\set VERBOSITY default
+ROLLBACK;
+UPDATE follow SET v = 3;
+SELECT op, old_values, new_values FROM orm_triggers.audit_log
+ WHERE table_oid = 'follow'::regclass ORDER BY id;

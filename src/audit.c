@@ -20,12 +20,18 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -46,6 +52,14 @@
 #include "orm_triggers.h"
 
 PG_FUNCTION_INFO_V1(audit);
+
+/* The log INSERT's parameters, in this order (after id). */
+#define AUDIT_NPARAMS 13
+static const char *const audit_log_columns[AUDIT_NPARAMS + 1] = {
+	"id", "txid", "tx_time", "logged_at", "actor", "session_user_name",
+	"context", "table_oid", "schema_name", "table_name", "op", "key",
+	"old_values", "new_values"
+};
 
 /* How one column's value becomes a jsonb value (as to_jsonb renders it). */
 typedef enum AuditJsonKind
@@ -86,6 +100,11 @@ typedef struct AuditState
 	NameData	table_name;
 	Oid			log_owner;		/* owner of orm_triggers.audit_log */
 	SPIPlanPtr	plan;			/* INSERT of one row, or of arrays */
+	/* row form, when the log allows it: heap and index inserts, no SPI */
+	bool		direct;
+	Oid			log_relid;
+	Oid			seq_relid;		/* the identity sequence of id */
+	AttrNumber	log_attnum[AUDIT_NPARAMS + 1];	/* id, then the parameters */
 } AuditState;
 
 static const OrmtOptionDef audit_options[] = {
@@ -106,8 +125,6 @@ static const OrmtFuncSpec audit_spec = {
 	.max_columns = 0,
 	.options = audit_options,
 };
-
-#define AUDIT_NPARAMS 13
 
 static const char *const audit_insert_columns =
 "INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, "
@@ -457,21 +474,162 @@ audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
 	values[9] = CStringGetTextDatum(op);
 }
 
+
+/*
+ * Can the row form write the log without the executor?  Only when nothing
+ * but our columns, their NOT NULLs and plain indexes are there: no
+ * triggers, rules, CHECK constraints, row security, expression or partial
+ * indexes, extra columns or another table access method.  Then one row
+ * costs a heap insert and its index inserts, not an executor start-up.  A
+ * change to the log (ALTER TABLE, CREATE INDEX, CREATE TRIGGER) invalidates
+ * the entry, and this is decided again.
+ */
+static void
+audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
+{
+	Relation	rel = table_open(logrel, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *indexes;
+	ListCell   *lc;
+	int			found = 0;
+	char	   *seqname;
+
+	st->direct = false;
+	st->log_relid = logrel;
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->trigdesc != NULL || rel->rd_rules != NULL ||
+		rel->rd_rel->relrowsecurity ||
+		(desc->constr && desc->constr->num_check > 0))
+		goto done;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		int			j;
+
+		if (att->attisdropped)
+			continue;
+		for (j = 0; j <= AUDIT_NPARAMS; j++)
+			if (strcmp(NameStr(att->attname), audit_log_columns[j]) == 0)
+				break;
+		if (j > AUDIT_NPARAMS || att->attgenerated)
+			goto done;
+		st->log_attnum[j] = att->attnum;
+		found++;
+	}
+	if (found != AUDIT_NPARAMS + 1)
+		goto done;
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			!idx->rd_index->indisexclusion;
+
+		index_close(idx, AccessShareLock);
+		if (!plain)
+			goto done;
+	}
+	list_free(indexes);
+	seqname = psprintf("%s_id_seq", RelationGetRelationName(rel));
+	st->seq_relid = get_relname_relid(seqname, nsp);
+	if (!OidIsValid(st->seq_relid))
+		goto done;
+	st->direct = true;
+done:
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * The row form's write without the executor: the id from the identity
+ * sequence, one heap tuple, and an entry in every index (unique ones
+ * checked), as the executor would make them.
+ */
+static void
+audit_write_direct(AuditState *st, Datum *params, char *pnulls)
+{
+	Relation	rel = table_open(st->log_relid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	HeapTuple	tuple;
+	List	   *indexes;
+	ListCell   *lc;
+
+	for (int i = 0; i < desc->natts; i++)
+		nulls[i] = true;
+	values[st->log_attnum[0] - 1] = Int64GetDatum(nextval_internal(st->seq_relid, false));
+	nulls[st->log_attnum[0] - 1] = false;
+	for (int j = 0; j < AUDIT_NPARAMS; j++)
+	{
+		int			a = st->log_attnum[j + 1] - 1;
+
+		values[a] = params[j];
+		nulls[a] = (pnulls[j] == 'n');
+	}
+	tuple = heap_form_tuple(desc, values, nulls);
+	simple_heap_insert(rel, tuple);
+
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *ii = BuildIndexInfo(idx);
+		Datum		ivalues[INDEX_MAX_KEYS];
+		bool		inulls[INDEX_MAX_KEYS];
+
+		if (ii->ii_ReadyForInserts)
+		{
+			for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
+			{
+				int			a = ii->ii_IndexAttrNumbers[k] - 1;
+
+				ivalues[k] = values[a];
+				inulls[k] = nulls[a];
+			}
+			index_insert(idx, ivalues, inulls, &tuple->t_self, rel,
+						 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+						 false, ii);
+		}
+		index_close(idx, NoLock);
+	}
+	list_free(indexes);
+	table_close(rel, NoLock);
+}
+
 /*
  * Run the log INSERT as the log's owner, for this statement only.
  */
 static void
-audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls)
+audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls,
+			bool direct)
 {
 	Oid			save_userid;
 	int			save_sec_context;
 	int			rc;
 
+	if (direct)
+	{
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(st->log_owner,
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_NOFORCE_RLS);
+		audit_write_direct(st, values, nulls);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		return;
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	/* plancache replans an invalidated plan; the entry is rebuilt anyway
-	 * when the log table changes, since it depends on it */
-	Assert(st->plan != NULL);
+
+	/*
+	 * A saved plan whose log table changed is replanned by the plan cache;
+	 * the entry depends on the log, so it is rebuilt on the next fire too.
+	 */
+	if (!SPI_plan_is_valid(st->plan))
+		elog(DEBUG1, "orm_triggers: audit plan of trigger \"%s\" is replanned",
+			 entry->tgname);
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(st->log_owner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
@@ -566,6 +724,8 @@ audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs *args
 	st->log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	ormt_cache_add_dependency(entry, logrel);
+	if (TRIGGER_FOR_ROW(tgtype))
+		audit_check_direct(st, logrel, nsp);
 
 	/* statement triggers read transition tables */
 	if (!row)
@@ -631,7 +791,12 @@ audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs *args
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(sql.data, AUDIT_NPARAMS, argtypes);
+	/*
+	 * A generic plan: the statement form's arrays are parameters, never
+	 * constants copied into a plan made for one fire.
+	 */
+	plan = SPI_prepare_cursor(sql.data, AUDIT_NPARAMS, argtypes,
+							  CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "orm_triggers: could not prepare the audit insert: %s",
 			 SPI_result_code_string(SPI_result));
@@ -752,7 +917,7 @@ audit_row(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
 	audit_common_params(st, event_op(event), values, nulls);
 	if (!audit_change(st, oldslot, newslot, values, nulls, changed))
 		return;
-	audit_write(entry, st, values, nulls);
+	audit_write(entry, st, values, nulls, st->direct);
 }
 
 /* Reader of a transition table, with its own read pointer. */
@@ -869,7 +1034,7 @@ audit_statement(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
 															JSONBOID, -1, false, TYPALIGN_INT));
 		nulls[10 + j] = ' ';
 	}
-	audit_write(entry, st, values, nulls);
+	audit_write(entry, st, values, nulls, false);
 }
 
 /* AFTER TRUNCATE: one row, no key and no values. */
@@ -881,7 +1046,7 @@ audit_truncate(OrmtTriggerEntry *entry, AuditState *st)
 
 	audit_common_params(st, "TRUNCATE", values, nulls);
 	nulls[10] = nulls[11] = nulls[12] = 'n';
-	audit_write(entry, st, values, nulls);
+	audit_write(entry, st, values, nulls, false);
 }
 
 /* ------------------------------------------------------------------------
