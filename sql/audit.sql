@@ -129,17 +129,23 @@ CREATE TABLE follow (id int PRIMARY KEY, v int);
 CREATE TRIGGER follow_audit AFTER INSERT OR UPDATE OR DELETE ON follow
   FOR EACH ROW EXECUTE FUNCTION orm_triggers.audit();
 INSERT INTO follow VALUES (1, 1);
+CREATE TABLE follow_s (id int PRIMARY KEY, v int);
+CREATE TRIGGER follow_s_audit AFTER UPDATE ON follow_s REFERENCING OLD TABLE AS o NEW TABLE AS n
+  FOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.audit();
+INSERT INTO follow_s VALUES (1, 1), (2, 2);
 BEGIN;
 CREATE INDEX audit_log_test_expr ON orm_triggers.audit_log ((key ->> 'id'));
 ALTER TABLE orm_triggers.audit_log ADD COLUMN note text DEFAULT 'via executor';
 ALTER TABLE orm_triggers.audit_log ADD CONSTRAINT small_v CHECK ((new_values ->> 'v')::int < 100);
 UPDATE follow SET v = 2;
-SELECT op, new_values, note FROM orm_triggers.audit_log
- WHERE table_oid = 'follow'::regclass ORDER BY id;
+UPDATE follow_s SET v = v + 1;
+SELECT table_name, op, new_values, note FROM orm_triggers.audit_log
+ WHERE table_oid IN ('follow'::regclass, 'follow_s'::regclass) ORDER BY id;
 \set VERBOSITY terse
 UPDATE follow SET v = 200;
 \set VERBOSITY default
 ROLLBACK;
 UPDATE follow SET v = 3;
-SELECT op, old_values, new_values FROM orm_triggers.audit_log
- WHERE table_oid = 'follow'::regclass ORDER BY id;
+UPDATE follow_s SET v = v + 1;
+SELECT table_name, op, old_values, new_values FROM orm_triggers.audit_log
+ WHERE table_oid IN ('follow'::regclass, 'follow_s'::regclass) ORDER BY id;

@@ -542,59 +542,95 @@ done:
 }
 
 /*
- * The row form's write without the executor: the id from the identity
- * sequence, one heap tuple, and an entry in every index (unique ones
- * checked), as the executor would make them.
+ * The write without the executor: for each of n rows, an id from the
+ * identity sequence, one heap tuple and an entry in every index (unique
+ * ones checked), as the executor would make them.  The relation and its
+ * indexes are opened once for all rows.  The first ten parameters are
+ * common; key, old and new values come from params[10..12] (n == 1) or
+ * from the batch arrays.
  */
 static void
-audit_write_direct(AuditState *st, Datum *params, char *pnulls)
+audit_write_direct(AuditState *st, Datum *params, char *pnulls,
+				   int n, Datum **arr, bool **arrnull)
 {
 	Relation	rel = table_open(st->log_relid, RowExclusiveLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-	HeapTuple	tuple;
-	List	   *indexes;
+	List	   *indexoids = RelationGetIndexList(rel);
+	int			nindexes = list_length(indexoids);
+	Relation   *indexes = palloc(sizeof(Relation) * Max(nindexes, 1));
+	IndexInfo **infos = palloc(sizeof(IndexInfo *) * Max(nindexes, 1));
 	ListCell   *lc;
+	int			k = 0;
+
+	foreach(lc, indexoids)
+	{
+		indexes[k] = index_open(lfirst_oid(lc), RowExclusiveLock);
+		infos[k] = BuildIndexInfo(indexes[k]);
+		k++;
+	}
 
 	for (int i = 0; i < desc->natts; i++)
 		nulls[i] = true;
-	values[st->log_attnum[0] - 1] = Int64GetDatum(nextval_internal(st->seq_relid, false));
-	nulls[st->log_attnum[0] - 1] = false;
-	for (int j = 0; j < AUDIT_NPARAMS; j++)
+	for (int j = 0; j < 10; j++)
 	{
 		int			a = st->log_attnum[j + 1] - 1;
 
 		values[a] = params[j];
 		nulls[a] = (pnulls[j] == 'n');
 	}
-	tuple = heap_form_tuple(desc, values, nulls);
-	simple_heap_insert(rel, tuple);
 
-	indexes = RelationGetIndexList(rel);
-	foreach(lc, indexes)
+	for (int r = 0; r < n; r++)
 	{
-		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-		IndexInfo  *ii = BuildIndexInfo(idx);
-		Datum		ivalues[INDEX_MAX_KEYS];
-		bool		inulls[INDEX_MAX_KEYS];
+		HeapTuple	tuple;
+		int			ida = st->log_attnum[0] - 1;
 
-		if (ii->ii_ReadyForInserts)
+		for (int j = 10; j < AUDIT_NPARAMS; j++)
 		{
-			for (int k = 0; k < ii->ii_NumIndexAttrs; k++)
-			{
-				int			a = ii->ii_IndexAttrNumbers[k] - 1;
+			int			a = st->log_attnum[j + 1] - 1;
 
-				ivalues[k] = values[a];
-				inulls[k] = nulls[a];
+			if (arr)
+			{
+				values[a] = arr[j - 10][r];
+				nulls[a] = arrnull[j - 10][r];
 			}
-			index_insert(idx, ivalues, inulls, &tuple->t_self, rel,
-						 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+			else
+			{
+				values[a] = params[j];
+				nulls[a] = (pnulls[j] == 'n');
+			}
+		}
+		values[ida] = Int64GetDatum(nextval_internal(st->seq_relid, false));
+		nulls[ida] = false;
+		tuple = heap_form_tuple(desc, values, nulls);
+		simple_heap_insert(rel, tuple);
+
+		for (int x = 0; x < nindexes; x++)
+		{
+			IndexInfo  *ii = infos[x];
+			Datum		ivalues[INDEX_MAX_KEYS];
+			bool		inulls[INDEX_MAX_KEYS];
+
+			if (!ii->ii_ReadyForInserts)
+				continue;
+			for (int c = 0; c < ii->ii_NumIndexAttrs; c++)
+			{
+				int			a = ii->ii_IndexAttrNumbers[c] - 1;
+
+				ivalues[c] = values[a];
+				inulls[c] = nulls[a];
+			}
+			index_insert(indexes[x], ivalues, inulls, &tuple->t_self, rel,
+						 indexes[x]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
 						 false, ii);
 		}
-		index_close(idx, NoLock);
+		heap_freetuple(tuple);
 	}
-	list_free(indexes);
+
+	for (int x = 0; x < nindexes; x++)
+		index_close(indexes[x], NoLock);
+	list_free(indexoids);
 	table_close(rel, NoLock);
 }
 
@@ -615,7 +651,7 @@ audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls,
 		SetUserIdAndSecContext(st->log_owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
-		audit_write_direct(st, values, nulls);
+		audit_write_direct(st, values, nulls, 1, NULL, NULL);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		return;
 	}
@@ -724,8 +760,7 @@ audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs *args
 	st->log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	ormt_cache_add_dependency(entry, logrel);
-	if (TRIGGER_FOR_ROW(tgtype))
-		audit_check_direct(st, logrel, nsp);
+	audit_check_direct(st, logrel, nsp);
 
 	/* statement triggers read transition tables */
 	if (!row)
@@ -931,9 +966,110 @@ transition_reader(Tuplestorestate *ts, TupleDesc tupdesc, int *ptr)
 }
 
 /*
+ * Changed rows of one statement waiting to be written: key, old and new
+ * values, each a jsonb copied into the batch's memory context.
+ */
+typedef struct AuditBatch
+{
+	MemoryContext cxt;
+	int			n;
+	int			cap;
+	Size		bytes;
+	Datum	   *arr[3];
+	bool	   *arrnull[3];
+} AuditBatch;
+
+/* Rows, or bytes of jsonb, after which a batch is written (arrays stay far below 1 GB). */
+#define AUDIT_BATCH_ROWS 100000
+#define AUDIT_BATCH_BYTES (64 * 1024 * 1024)
+
+static void
+batch_add(AuditBatch *b, Datum *values, char *nulls)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
+	if (b->n == b->cap)
+	{
+		b->cap = b->cap ? b->cap * 2 : 256;
+		for (int j = 0; j < 3; j++)
+		{
+			b->arr[j] = b->arr[j] ? repalloc(b->arr[j], sizeof(Datum) * b->cap) :
+				palloc(sizeof(Datum) * b->cap);
+			b->arrnull[j] = b->arrnull[j] ? repalloc(b->arrnull[j], sizeof(bool) * b->cap) :
+				palloc(sizeof(bool) * b->cap);
+		}
+	}
+	for (int j = 0; j < 3; j++)
+	{
+		bool		isnull = (nulls[10 + j] == 'n');
+
+		b->arrnull[j][b->n] = isnull;
+		b->arr[j][b->n] = (Datum) 0;
+		if (!isnull)
+		{
+			Size		len = VARSIZE(DatumGetPointer(values[10 + j]));
+			void	   *copy = palloc(len);
+
+			memcpy(copy, DatumGetPointer(values[10 + j]), len);
+			b->arr[j][b->n] = PointerGetDatum(copy);
+			b->bytes += len;
+		}
+	}
+	b->n++;
+	MemoryContextSwitchTo(old);
+}
+
+/* One INSERT ... SELECT FROM unnest(...) of the batch's rows; empties it. */
+static void
+batch_flush(OrmtTriggerEntry *entry, AuditState *st, AuditBatch *b,
+			Datum *values, char *nulls)
+{
+	int			dims[1];
+	int			lbs[1] = {1};
+	MemoryContext old;
+
+	if (b->n == 0)
+		return;
+	if (st->direct)
+	{
+		Oid			save_userid;
+		int			save_sec_context;
+
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(st->log_owner,
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_NOFORCE_RLS);
+		audit_write_direct(st, values, nulls, b->n, b->arr, b->arrnull);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	else
+	{
+		old = MemoryContextSwitchTo(b->cxt);
+		dims[0] = b->n;
+		for (int j = 0; j < 3; j++)
+		{
+			values[10 + j] = PointerGetDatum(construct_md_array(b->arr[j], b->arrnull[j],
+																1, dims, lbs, JSONBOID,
+																-1, false, TYPALIGN_INT));
+			nulls[10 + j] = ' ';
+		}
+		MemoryContextSwitchTo(old);
+		audit_write(entry, st, values, nulls, false);
+	}
+	MemoryContextReset(b->cxt);
+	memset(b->arr, 0, sizeof(b->arr));
+	memset(b->arrnull, 0, sizeof(b->arrnull));
+	b->n = b->cap = 0;
+	b->bytes = 0;
+}
+
+/*
  * AFTER STATEMENT over transition tables: old and new rows are paired by
- * position (the executor appends them together), and all changed rows go
- * to the log in one INSERT ... SELECT FROM unnest of three jsonb arrays.
+ * position (the executor appends them together), and the changed rows go
+ * to the log in one INSERT ... SELECT FROM unnest of three jsonb arrays
+ * (statements of more than AUDIT_BATCH_ROWS rows or AUDIT_BATCH_BYTES of
+ * values: one per batch).  Each row's work is done in a context reset per
+ * row, so memory grows only by the values kept for the INSERT.
  */
 static void
 audit_statement(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
@@ -946,15 +1082,12 @@ audit_statement(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
 	TupleTableSlot *newslot = NULL;
 	int			oldptr = 0;
 	int			newptr = 0;
-	int			cap = 64;
-	int			n = 0;
-	Datum	   *arr[3];
-	bool	   *arrnull[3];
 	Datum		values[AUDIT_NPARAMS];
 	char		nulls[AUDIT_NPARAMS];
 	bool	   *changed = palloc(sizeof(bool) * Max(st->ncols, 1));
-	int			dims[1];
-	int			lbs[1] = {1};
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	AuditBatch	batch;
 
 	if (!TRIGGER_FIRED_BY_INSERT(event))
 		oldts = trigdata->tg_oldtable;
@@ -965,17 +1098,18 @@ audit_statement(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
 	if (newts)
 		newslot = transition_reader(newts, tupdesc, &newptr);
 
-	for (int j = 0; j < 3; j++)
-	{
-		arr[j] = palloc(sizeof(Datum) * cap);
-		arrnull[j] = palloc(sizeof(bool) * cap);
-	}
+	memset(&batch, 0, sizeof(batch));
+	batch.cxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers audit batch",
+									  ALLOCSET_DEFAULT_SIZES);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers audit row",
+								   ALLOCSET_DEFAULT_SIZES);
 
 	audit_common_params(st, event_op(event), values, nulls);
 	for (;;)
 	{
 		bool		more_old = false;
 		bool		more_new = false;
+		bool		logged;
 
 		if (oldts)
 		{
@@ -995,24 +1129,16 @@ audit_statement(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
 			break;
 		}
 		CHECK_FOR_INTERRUPTS();
-		if (!audit_change(st, oldts ? oldslot : NULL, newts ? newslot : NULL,
-						  values, nulls, changed))
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		logged = audit_change(st, oldts ? oldslot : NULL, newts ? newslot : NULL,
+							  values, nulls, changed);
+		MemoryContextSwitchTo(oldcxt);
+		if (!logged)
 			continue;
-		if (n == cap)
-		{
-			cap *= 2;
-			for (int j = 0; j < 3; j++)
-			{
-				arr[j] = repalloc(arr[j], sizeof(Datum) * cap);
-				arrnull[j] = repalloc(arrnull[j], sizeof(bool) * cap);
-			}
-		}
-		for (int j = 0; j < 3; j++)
-		{
-			arr[j][n] = values[10 + j];
-			arrnull[j][n] = (nulls[10 + j] == 'n');
-		}
-		n++;
+		batch_add(&batch, values, nulls);
+		if (batch.n >= AUDIT_BATCH_ROWS || batch.bytes >= AUDIT_BATCH_BYTES)
+			batch_flush(entry, st, &batch, values, nulls);
 	}
 	if (oldts)
 	{
@@ -1024,17 +1150,9 @@ audit_statement(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
 		tuplestore_select_read_pointer(newts, 0);
 		ExecDropSingleTupleTableSlot(newslot);
 	}
-	if (n == 0)
-		return;
-
-	dims[0] = n;
-	for (int j = 0; j < 3; j++)
-	{
-		values[10 + j] = PointerGetDatum(construct_md_array(arr[j], arrnull[j], 1, dims, lbs,
-															JSONBOID, -1, false, TYPALIGN_INT));
-		nulls[10 + j] = ' ';
-	}
-	audit_write(entry, st, values, nulls, false);
+	batch_flush(entry, st, &batch, values, nulls);
+	MemoryContextDelete(rowcxt);
+	MemoryContextDelete(batch.cxt);
 }
 
 /* AFTER TRUNCATE: one row, no key and no values. */
