@@ -20,7 +20,7 @@ REGRESS      = $(sort $(basename $(notdir $(filter-out sql/$(EXTENSION)--%,$(wil
 REGRESS_OPTS = --inputdir=$(srcdir) --load-extension=plpgsql
 
 ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
-ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --outputdir=output_iso
+ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation --outputdir=output_iso --load-extension=orm_triggers
 
 TAP_TESTS    = 1
 PROVE_TESTS  = $(sort $(wildcard test/t/*.pl))

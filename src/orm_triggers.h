@@ -176,6 +176,7 @@ ORMT_DECLARE_TRIGGER_FUNCTION(set_actor);
 ORMT_DECLARE_TRIGGER_FUNCTION(increment_version);
 ORMT_DECLARE_TRIGGER_FUNCTION(soft_delete);
 ORMT_DECLARE_TRIGGER_FUNCTION(notify_change);
+ORMT_DECLARE_TRIGGER_FUNCTION(audit);
 
 /* trigger_cache.c: validate and build into a throwaway entry */
 extern void ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,

@@ -53,6 +53,7 @@ static const OrmtRegistered registry[] = {
 	REGISTER(increment_version),
 	REGISTER(soft_delete),
 	REGISTER(notify_change),
+	REGISTER(audit),
 };
 
 /* The registered function fn, or NULL when it is not one of ours. */

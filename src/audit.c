@@ -1,0 +1,1197 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *		orm_triggers.audit: one row per changed row in orm_triggers.audit_log.
+ *
+ * The same C function works as an AFTER ROW trigger (INSERT, UPDATE,
+ * DELETE), as an AFTER STATEMENT trigger over transition tables (one
+ * set-wise INSERT per statement, whatever the number of rows) and as an
+ * AFTER TRUNCATE statement trigger.  Old and new values are built as jsonb
+ * directly in C, rendering every value the way to_jsonb does; only arrays,
+ * composites and types with a cast to json go through to_jsonb itself.
+ *
+ * The log is written as its owner (SetUserIdAndSecContext around the
+ * INSERT only, as ri_triggers.c does), so writers of audited tables need no
+ * privileges on it.
+ *
+ * Copyright (c) 2026, orm_triggers developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_coerce.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/xid8.h"
+
+#include "orm_triggers.h"
+
+PG_FUNCTION_INFO_V1(audit);
+
+/* The log INSERT's parameters, in this order (after id). */
+#define AUDIT_NPARAMS 13
+static const char *const audit_log_columns[AUDIT_NPARAMS + 1] = {
+	"id", "txid", "tx_time", "logged_at", "actor", "session_user_name",
+	"context", "table_oid", "schema_name", "table_name", "op", "key",
+	"old_values", "new_values"
+};
+
+/* How one column's value becomes a jsonb value (as to_jsonb renders it). */
+typedef enum AuditJsonKind
+{
+	AJ_BOOL,					/* true/false */
+	AJ_INT,						/* int2/int4/int8: a number */
+	AJ_NUMBER,					/* float, numeric: a number, or a string
+								 * for NaN and infinities */
+	AJ_DATETIME,				/* date, timestamp, timestamptz: ISO string */
+	AJ_JSONB,					/* as is */
+	AJ_JSON,					/* parsed; see json_value() */
+	AJ_STRING,					/* the output function's text */
+	AJ_GENERIC					/* arrays, composites, json casts: to_jsonb */
+} AuditJsonKind;
+
+typedef struct AuditColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	int			namelen;
+	Oid			typid;
+	int16		typlen;
+	bool		typbyval;
+	AuditJsonKind kind;
+	FmgrInfo	fn;				/* output function, or to_jsonb */
+} AuditColumn;
+
+typedef struct AuditState
+{
+	bool		full;			/* full rows on UPDATE */
+	int			ncols;			/* logged columns */
+	AuditColumn *cols;
+	int			nkeys;			/* primary-key columns (logged or not) */
+	AuditColumn *keys;
+	bool	   *key_logged;		/* per key column: also a logged column */
+	Oid			table_oid;		/* the partition root */
+	NameData	schema_name;
+	NameData	table_name;
+	Oid			log_owner;		/* owner of orm_triggers.audit_log */
+	SPIPlanPtr	plan;			/* INSERT of one row, or of arrays */
+	/* row form, when the log allows it: heap and index inserts, no SPI */
+	bool		direct;
+	Oid			log_relid;
+	Oid			seq_relid;		/* the identity sequence of id */
+	AttrNumber	log_attnum[AUDIT_NPARAMS + 1];	/* id, then the parameters */
+} AuditState;
+
+static const OrmtOptionDef audit_options[] = {
+	{"full", ORMT_OPT_BOOL, NULL},
+	{"exclude", ORMT_OPT_COLUMNS, NULL},
+	{NULL}
+};
+
+const OrmtFuncSpec ormt_audit_spec = {
+	.name = "audit",
+	.timing = TRIGGER_TYPE_AFTER,
+	.row_ok = true,
+	.statement_ok = true,
+	.events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE |
+	TRIGGER_TYPE_DELETE | TRIGGER_TYPE_TRUNCATE,
+	.required_events = 0,
+	.min_columns = 0,
+	.max_columns = 0,
+	.options = audit_options,
+};
+
+static const char *const audit_insert_columns =
+"INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, "
+"session_user_name, context, table_oid, schema_name, table_name, op, key, "
+"old_values, new_values) ";
+
+/* ------------------------------------------------------------------------
+ * Values as jsonb
+ * ------------------------------------------------------------------------
+ */
+
+static void
+resolve_audit_column(Form_pg_attribute att, AuditColumn *col)
+{
+	Oid			base = getBaseType(att->atttypid);
+	Oid			fnoid = InvalidOid;
+	bool		isvarlena;
+	char		typtype = get_typtype(base);
+
+	col->attnum = att->attnum;
+	col->name = pstrdup(NameStr(att->attname));
+	col->namelen = strlen(col->name);
+	col->typid = att->atttypid;
+	col->typlen = att->attlen;
+	col->typbyval = att->attbyval;
+
+	switch (base)
+	{
+		case BOOLOID:
+			col->kind = AJ_BOOL;
+			break;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			col->kind = AJ_INT;
+			break;
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			col->kind = AJ_NUMBER;
+			break;
+		case DATEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			col->kind = AJ_DATETIME;
+			break;
+		case JSONBOID:
+			col->kind = AJ_JSONB;
+			break;
+		case JSONOID:
+			col->kind = AJ_JSON;
+			break;
+		default:
+			col->kind = AJ_STRING;
+			if (OidIsValid(get_element_type(base)) || typtype == TYPTYPE_COMPOSITE)
+				col->kind = AJ_GENERIC;
+			else if (base >= FirstNormalObjectId)
+			{
+				Oid			castfunc;
+
+				if (find_coercion_pathway(JSONOID, base, COERCION_EXPLICIT,
+										  &castfunc) == COERCION_PATH_FUNC &&
+					OidIsValid(castfunc))
+					col->kind = AJ_GENERIC;
+			}
+			break;
+	}
+
+	if (col->kind == AJ_GENERIC)
+	{
+		/* to_jsonb(anyelement) learns the type from its call expression */
+		FuncExpr   *expr = makeFuncExpr(F_TO_JSONB, JSONBOID,
+										list_make1(makeNullConst(att->atttypid,
+																 att->atttypmod,
+																 att->attcollation)),
+										InvalidOid, InvalidOid,
+										COERCE_EXPLICIT_CALL);
+
+		fmgr_info_cxt(F_TO_JSONB, &col->fn, CurrentMemoryContext);
+		fmgr_info_set_expr((Node *) expr, &col->fn);
+	}
+	else if (col->kind == AJ_NUMBER || col->kind == AJ_STRING)
+	{
+		getTypeOutputInfo(att->atttypid, &fnoid, &isvarlena);
+		fmgr_info_cxt(fnoid, &col->fn, CurrentMemoryContext);
+	}
+}
+
+/*
+ * Does JSON text contain the escape \u0000, which jsonb cannot hold?
+ * Backslash pairs are skipped, so "\\u0000" (an escaped backslash) is fine.
+ */
+static bool
+json_has_nul_escape(const char *s)
+{
+	for (; *s; s++)
+	{
+		if (*s != '\\')
+			continue;
+		if (s[1] == 'u' && strncmp(s + 2, "0000", 4) == 0)
+			return true;
+		if (s[1] != '\0')
+			s++;
+	}
+	return false;
+}
+
+static void
+push_string(JsonbParseState **ps, JsonbIteratorToken tok, const char *s, int len)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = unconstify(char *, s);
+	v.val.string.len = len;
+	pushJsonbValue(ps, tok, &v);
+}
+
+static void
+push_jsonb(JsonbParseState **ps, Jsonb *jb)
+{
+	JsonbValue	v;
+
+	v.type = jbvBinary;
+	v.val.binary.data = &jb->root;
+	v.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+/*
+ * Push one non-NULL column value.  The rendering is to_jsonb's: numbers
+ * that are not finite (NaN, Infinity) become strings, datetimes ISO 8601
+ * strings, bytea its hex text.  A json value holding the escape \u0000,
+ * which jsonb cannot represent, is stored as a JSON string with the json
+ * text, rather than failing the user's statement.
+ */
+static void
+push_value(JsonbParseState **ps, AuditColumn *col, Datum value)
+{
+	JsonbValue	v;
+
+	switch (col->kind)
+	{
+		case AJ_BOOL:
+			v.type = jbvBool;
+			v.val.boolean = DatumGetBool(value);
+			pushJsonbValue(ps, WJB_VALUE, &v);
+			break;
+		case AJ_INT:
+			{
+				int64		i;
+
+				if (col->typlen == 2)
+					i = DatumGetInt16(value);
+				else if (col->typlen == 4)
+					i = DatumGetInt32(value);
+				else
+					i = DatumGetInt64(value);
+				v.type = jbvNumeric;
+				v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric,
+																	Int64GetDatum(i)));
+				pushJsonbValue(ps, WJB_VALUE, &v);
+				break;
+			}
+		case AJ_NUMBER:
+			{
+				char	   *s = OutputFunctionCall(&col->fn, value);
+
+				if (strpbrk(s, "Nn") != NULL)
+					push_string(ps, WJB_VALUE, s, strlen(s));
+				else
+				{
+					v.type = jbvNumeric;
+					v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																		CStringGetDatum(s),
+																		ObjectIdGetDatum(InvalidOid),
+																		Int32GetDatum(-1)));
+					pushJsonbValue(ps, WJB_VALUE, &v);
+				}
+				break;
+			}
+		case AJ_DATETIME:
+			{
+				char	   *s = JsonEncodeDateTime(NULL, value,
+												   getBaseType(col->typid), NULL);
+
+				push_string(ps, WJB_VALUE, s, strlen(s));
+				break;
+			}
+		case AJ_JSONB:
+			push_jsonb(ps, DatumGetJsonbP(value));
+			break;
+		case AJ_JSON:
+			{
+				char	   *s = TextDatumGetCString(value);
+
+				if (json_has_nul_escape(s))
+					push_string(ps, WJB_VALUE, s, strlen(s));
+				else
+					push_jsonb(ps, DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+																	  CStringGetDatum(s))));
+				break;
+			}
+		case AJ_STRING:
+			{
+				char	   *s = OutputFunctionCall(&col->fn, value);
+
+				push_string(ps, WJB_VALUE, s, strlen(s));
+				break;
+			}
+		case AJ_GENERIC:
+			push_jsonb(ps, DatumGetJsonbP(FunctionCall1(&col->fn, value)));
+			break;
+	}
+}
+
+/*
+ * A jsonb object of the columns cols[i] for which mask is NULL or
+ * mask[i] is true, from a slot whose attributes are all deformed.
+ */
+static Datum
+columns_jsonb(AuditColumn *cols, int ncols, const bool *mask,
+			  TupleTableSlot *slot)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < ncols; i++)
+	{
+		AuditColumn *col = &cols[i];
+		int			a = col->attnum - 1;
+
+		if (mask && !mask[i])
+			continue;
+		push_string(&ps, WJB_KEY, col->name, col->namelen);
+		if (slot->tts_isnull[a])
+		{
+			JsonbValue	v;
+
+			v.type = jbvNull;
+			pushJsonbValue(&ps, WJB_VALUE, &v);
+		}
+		else
+			push_value(&ps, col, slot->tts_values[a]);
+	}
+	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
+}
+
+/* ------------------------------------------------------------------------
+ * Who, when, in what context
+ * ------------------------------------------------------------------------
+ */
+
+/* The session user's name, looked up once per session user. */
+static const char *
+audit_session_user(void)
+{
+	static Oid	cached_oid = InvalidOid;
+	static NameData cached_name;
+	Oid			userid = GetSessionUserId();
+
+	if (userid != cached_oid)
+	{
+		char	   *name = GetUserNameFromId(userid, false);
+
+		namestrcpy(&cached_name, name);
+		pfree(name);
+		cached_oid = userid;
+	}
+	return NameStr(cached_name);
+}
+
+/*
+ * orm_triggers.context as jsonb, or NULL when empty.  The last text parsed
+ * and its value are kept, so a request that sets it once pays once.
+ */
+static Datum
+audit_context(bool *isnull)
+{
+	static char *last_text = NULL;
+	static Jsonb *last_value = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *volatile value = NULL;
+
+	if (ormt_context == NULL || ormt_context[0] == '\0')
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	*isnull = false;
+	if (last_text != NULL && strcmp(last_text, ormt_context) == 0)
+		return JsonbPGetDatum(last_value);
+
+	PG_TRY();
+	{
+		value = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												   CStringGetDatum(ormt_context)));
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("setting orm_triggers.context is not valid JSON"),
+				 errdetail("%s", edata->message),
+				 errhint("SET orm_triggers.context to a JSON value, for example '{\"request_id\": \"abc\"}', or to '' for none.")));
+	}
+	PG_END_TRY();
+
+	if (last_text != NULL)
+	{
+		pfree(last_text);
+		pfree(last_value);
+	}
+	last_text = MemoryContextStrdup(TopMemoryContext, ormt_context);
+	last_value = MemoryContextAlloc(TopMemoryContext, VARSIZE(value));
+	memcpy(last_value, value, VARSIZE(value));
+	return JsonbPGetDatum(last_value);
+}
+
+/* The first ten parameters: everything but key and values. */
+static void
+audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
+{
+	bool		ctxnull;
+	const char *actor = (ormt_actor != NULL && ormt_actor[0] != '\0') ?
+		ormt_actor : audit_session_user();
+
+	memset(nulls, ' ', AUDIT_NPARAMS);
+	values[0] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	values[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	values[3] = CStringGetTextDatum(actor);
+	values[4] = DirectFunctionCall1(namein, CStringGetDatum(audit_session_user()));
+	values[5] = audit_context(&ctxnull);
+	if (ctxnull)
+		nulls[5] = 'n';
+	values[6] = ObjectIdGetDatum(st->table_oid);
+	values[7] = NameGetDatum(&st->schema_name);
+	values[8] = NameGetDatum(&st->table_name);
+	values[9] = CStringGetTextDatum(op);
+}
+
+
+/*
+ * Can the row form write the log without the executor?  Only when nothing
+ * but our columns, their NOT NULLs and plain indexes are there: no
+ * triggers, rules, CHECK constraints, row security, expression or partial
+ * indexes, extra columns or another table access method.  Then one row
+ * costs a heap insert and its index inserts, not an executor start-up.  A
+ * change to the log (ALTER TABLE, CREATE INDEX, CREATE TRIGGER) invalidates
+ * the entry, and this is decided again.
+ */
+static void
+audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
+{
+	Relation	rel = table_open(logrel, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *indexes;
+	ListCell   *lc;
+	int			found = 0;
+	char	   *seqname;
+
+	st->direct = false;
+	st->log_relid = logrel;
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->trigdesc != NULL || rel->rd_rules != NULL ||
+		rel->rd_rel->relrowsecurity ||
+		(desc->constr && desc->constr->num_check > 0))
+		goto done;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		int			j;
+
+		if (att->attisdropped)
+			continue;
+		for (j = 0; j <= AUDIT_NPARAMS; j++)
+			if (strcmp(NameStr(att->attname), audit_log_columns[j]) == 0)
+				break;
+		if (j > AUDIT_NPARAMS || att->attgenerated)
+			goto done;
+		st->log_attnum[j] = att->attnum;
+		found++;
+	}
+	if (found != AUDIT_NPARAMS + 1)
+		goto done;
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			!idx->rd_index->indisexclusion;
+
+		index_close(idx, AccessShareLock);
+		if (!plain)
+			goto done;
+	}
+	list_free(indexes);
+	seqname = psprintf("%s_id_seq", RelationGetRelationName(rel));
+	st->seq_relid = get_relname_relid(seqname, nsp);
+	if (!OidIsValid(st->seq_relid))
+		goto done;
+	st->direct = true;
+done:
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * The write without the executor: for each of n rows, an id from the
+ * identity sequence, one heap tuple and an entry in every index (unique
+ * ones checked), as the executor would make them.  The relation and its
+ * indexes are opened once for all rows.  The first ten parameters are
+ * common; key, old and new values come from params[10..12] (n == 1) or
+ * from the batch arrays.
+ */
+static void
+audit_write_direct(AuditState *st, Datum *params, char *pnulls,
+				   int n, Datum **arr, bool **arrnull)
+{
+	Relation	rel = table_open(st->log_relid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	List	   *indexoids = RelationGetIndexList(rel);
+	int			nindexes = list_length(indexoids);
+	Relation   *indexes = palloc(sizeof(Relation) * Max(nindexes, 1));
+	IndexInfo **infos = palloc(sizeof(IndexInfo *) * Max(nindexes, 1));
+	ListCell   *lc;
+	int			k = 0;
+
+	foreach(lc, indexoids)
+	{
+		indexes[k] = index_open(lfirst_oid(lc), RowExclusiveLock);
+		infos[k] = BuildIndexInfo(indexes[k]);
+		k++;
+	}
+
+	for (int i = 0; i < desc->natts; i++)
+		nulls[i] = true;
+	for (int j = 0; j < 10; j++)
+	{
+		int			a = st->log_attnum[j + 1] - 1;
+
+		values[a] = params[j];
+		nulls[a] = (pnulls[j] == 'n');
+	}
+
+	for (int r = 0; r < n; r++)
+	{
+		HeapTuple	tuple;
+		int			ida = st->log_attnum[0] - 1;
+
+		for (int j = 10; j < AUDIT_NPARAMS; j++)
+		{
+			int			a = st->log_attnum[j + 1] - 1;
+
+			if (arr)
+			{
+				values[a] = arr[j - 10][r];
+				nulls[a] = arrnull[j - 10][r];
+			}
+			else
+			{
+				values[a] = params[j];
+				nulls[a] = (pnulls[j] == 'n');
+			}
+		}
+		values[ida] = Int64GetDatum(nextval_internal(st->seq_relid, false));
+		nulls[ida] = false;
+		tuple = heap_form_tuple(desc, values, nulls);
+		simple_heap_insert(rel, tuple);
+
+		for (int x = 0; x < nindexes; x++)
+		{
+			IndexInfo  *ii = infos[x];
+			Datum		ivalues[INDEX_MAX_KEYS];
+			bool		inulls[INDEX_MAX_KEYS];
+
+			if (!ii->ii_ReadyForInserts)
+				continue;
+			for (int c = 0; c < ii->ii_NumIndexAttrs; c++)
+			{
+				int			a = ii->ii_IndexAttrNumbers[c] - 1;
+
+				ivalues[c] = values[a];
+				inulls[c] = nulls[a];
+			}
+			index_insert(indexes[x], ivalues, inulls, &tuple->t_self, rel,
+						 indexes[x]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+						 false, ii);
+		}
+		heap_freetuple(tuple);
+	}
+
+	for (int x = 0; x < nindexes; x++)
+		index_close(indexes[x], NoLock);
+	list_free(indexoids);
+	table_close(rel, NoLock);
+}
+
+/*
+ * Run the log INSERT as the log's owner, for this statement only.
+ */
+static void
+audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls,
+			bool direct)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			rc;
+
+	if (direct)
+	{
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(st->log_owner,
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_NOFORCE_RLS);
+		audit_write_direct(st, values, nulls, 1, NULL, NULL);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		return;
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * A saved plan whose log table changed is replanned by the plan cache;
+	 * the entry depends on the log, so it is rebuilt on the next fire too.
+	 */
+	if (!SPI_plan_is_valid(st->plan))
+		elog(DEBUG1, "orm_triggers: audit plan of trigger \"%s\" is replanned",
+			 entry->tgname);
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(st->log_owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+	rc = SPI_execute_plan(st->plan, values, nulls, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "orm_triggers: insert into audit_log for trigger \"%s\" failed: %s",
+			 entry->tgname, SPI_result_code_string(rc));
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/* ------------------------------------------------------------------------
+ * Building the per-trigger state
+ * ------------------------------------------------------------------------
+ */
+
+static char *
+audit_usage(TriggerData *trigdata, const char *event)
+{
+	Relation	rel = trigdata->tg_relation;
+	const char *refs = strcmp(event, "INSERT") == 0 ? "REFERENCING NEW TABLE AS new_rows " :
+		strcmp(event, "DELETE") == 0 ? "REFERENCING OLD TABLE AS old_rows " :
+		"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows ";
+
+	return psprintf("CREATE TRIGGER %s AFTER %s ON %s %sFOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.audit(), "
+					"one trigger per event, or a single AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW trigger",
+					quote_identifier(trigdata->tg_trigger->tgname), event,
+					quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											   RelationGetRelationName(rel)),
+					refs);
+}
+
+static void
+require_transition(OrmtTriggerEntry *entry, TriggerData *trigdata,
+				   const char *event, bool have_old, bool need_old,
+				   bool have_new, bool need_new)
+{
+	if ((need_old && !have_old) || (need_new && !have_new))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("statement trigger \"%s\" on table \"%s\" needs transition tables for %s",
+						entry->tgname, entry->relname, event),
+				 errdetail("orm_triggers.audit reads the changed rows of a FOR EACH STATEMENT trigger from its %s.",
+						   need_old && need_new ? "OLD TABLE and NEW TABLE" :
+						   need_old ? "OLD TABLE" : "NEW TABLE"),
+				 errhint("Create it as: %s.", audit_usage(trigdata, event))));
+}
+
+void
+ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs *args)
+{
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Trigger    *tg = trigdata->tg_trigger;
+	int16		tgtype = tg->tgtype;
+	AuditState *st = palloc0(sizeof(AuditState));
+	bool	   *excluded = palloc0(sizeof(bool) * (tupdesc->natts + 1));
+	Oid			nsp;
+	Oid			logrel;
+	HeapTuple	tup;
+	AttrNumber *pk;
+	ListCell   *lc;
+	Oid			argtypes[AUDIT_NPARAMS] = {
+		XID8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, NAMEOID, JSONBOID,
+		OIDOID, NAMEOID, NAMEOID, TEXTOID, JSONBOID, JSONBOID, JSONBOID
+	};
+	bool		row = TRIGGER_FOR_ROW(tgtype);
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+
+	/* the log itself */
+	nsp = get_namespace_oid("orm_triggers", false);
+	logrel = get_relname_relid("audit_log", nsp);
+	if (!OidIsValid(logrel))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table orm_triggers.audit_log does not exist"),
+				 errhint("Reinstall the extension: DROP EXTENSION orm_triggers; CREATE EXTENSION orm_triggers.")));
+	if (RelationGetRelid(rel) == logrel)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" cannot audit the audit log itself",
+						entry->tgname),
+				 errdetail("Every audit row written would be audited again."),
+				 errhint("DROP TRIGGER %s ON orm_triggers.audit_log.",
+						 quote_identifier(entry->tgname))));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(logrel));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", logrel);
+	st->log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	ormt_cache_add_dependency(entry, logrel);
+	audit_check_direct(st, logrel, nsp);
+
+	/* statement triggers read transition tables */
+	if (!row)
+	{
+		bool		have_old = tg->tgoldtable != NULL;
+		bool		have_new = tg->tgnewtable != NULL;
+
+		if (TRIGGER_FOR_INSERT(tgtype))
+			require_transition(entry, trigdata, "INSERT", have_old, false, have_new, true);
+		if (TRIGGER_FOR_UPDATE(tgtype))
+			require_transition(entry, trigdata, "UPDATE", have_old, true, have_new, true);
+		if (TRIGGER_FOR_DELETE(tgtype))
+			require_transition(entry, trigdata, "DELETE", have_old, true, have_new, false);
+	}
+
+	/* the table users name: the partition root */
+	st->table_oid = ormt_partition_root(rel);
+	if (st->table_oid != RelationGetRelid(rel))
+		ormt_cache_add_dependency(entry, st->table_oid);
+	namestrcpy(&st->table_name, get_rel_name(st->table_oid));
+	namestrcpy(&st->schema_name,
+			   get_namespace_name(get_rel_namespace(st->table_oid)));
+
+	/* options */
+	st->full = ormt_option_bool(entry, args, "full", false);
+	foreach(lc, ormt_option_columns(args, "exclude"))
+		excluded[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
+
+	/* logged columns, by name: dropped ones never */
+	st->cols = palloc(sizeof(AuditColumn) * tupdesc->natts);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped || excluded[att->attnum])
+			continue;
+		resolve_audit_column(att, &st->cols[st->ncols++]);
+	}
+
+	/* the primary key: logged in key even when excluded from the values */
+	st->nkeys = ormt_primary_key(rel, &pk);
+	st->keys = palloc(sizeof(AuditColumn) * Max(st->nkeys, 1));
+	st->key_logged = palloc(sizeof(bool) * Max(st->nkeys, 1));
+	for (int i = 0; i < st->nkeys; i++)
+	{
+		resolve_audit_column(TupleDescAttr(tupdesc, pk[i] - 1), &st->keys[i]);
+		st->key_logged[i] = !excluded[pk[i]];
+	}
+
+	/* the INSERT */
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, audit_insert_columns);
+	if (row || TRIGGER_FOR_TRUNCATE(tgtype))
+		appendStringInfoString(&sql,
+							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+	else
+	{
+		appendStringInfoString(&sql,
+							   "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, u.k, u.o, u.n "
+							   "FROM ROWS FROM (pg_catalog.unnest($11), pg_catalog.unnest($12), "
+							   "pg_catalog.unnest($13)) AS u (k, o, n)");
+		argtypes[10] = argtypes[11] = argtypes[12] = JSONBARRAYOID;
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/*
+	 * A generic plan: the statement form's arrays are parameters, never
+	 * constants copied into a plan made for one fire.
+	 */
+	plan = SPI_prepare_cursor(sql.data, AUDIT_NPARAMS, argtypes,
+							  CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL)
+		elog(ERROR, "orm_triggers: could not prepare the audit insert: %s",
+			 SPI_result_code_string(SPI_result));
+	ormt_cache_keep_plan(entry, plan);
+	st->plan = plan;
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+
+	entry->data = st;
+}
+
+/* ------------------------------------------------------------------------
+ * Changes of one row
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Key, old and new values of one changed row, as the three last INSERT
+ * parameters.  oldslot/newslot are NULL for INSERT/DELETE.  Returns false
+ * for an UPDATE that changed no logged column (and not the key).
+ */
+static bool
+audit_change(AuditState *st, TupleTableSlot *oldslot, TupleTableSlot *newslot,
+			 Datum *values, char *nulls, bool *changed)
+{
+	TupleTableSlot *keyslot = newslot ? newslot : oldslot;
+
+	if (oldslot)
+		slot_getallattrs(oldslot);
+	if (newslot)
+		slot_getallattrs(newslot);
+
+	nulls[10] = nulls[11] = nulls[12] = 'n';
+	if (oldslot && newslot)
+	{
+		bool		any = false;
+		bool		key_changed = false;
+
+		for (int i = 0; i < st->nkeys; i++)
+		{
+			int			a = st->keys[i].attnum - 1;
+
+			if (!ormt_datum_equal(oldslot->tts_values[a], oldslot->tts_isnull[a],
+								  newslot->tts_values[a], newslot->tts_isnull[a],
+								  st->keys[i].typlen, st->keys[i].typbyval))
+				key_changed = true;
+		}
+		for (int i = 0; i < st->ncols; i++)
+		{
+			AuditColumn *col = &st->cols[i];
+			int			a = col->attnum - 1;
+
+			changed[i] = !ormt_datum_equal(oldslot->tts_values[a], oldslot->tts_isnull[a],
+										   newslot->tts_values[a], newslot->tts_isnull[a],
+										   col->typlen, col->typbyval);
+			any |= changed[i];
+		}
+		if (!any && !key_changed)
+			return false;
+		/* a key change logs whole rows: the new key's history starts here */
+		values[11] = columns_jsonb(st->cols, st->ncols,
+								   st->full || key_changed ? NULL : changed, oldslot);
+		values[12] = columns_jsonb(st->cols, st->ncols,
+								   st->full || key_changed ? NULL : changed, newslot);
+		nulls[11] = nulls[12] = ' ';
+	}
+	else if (newslot)
+	{
+		values[12] = columns_jsonb(st->cols, st->ncols, NULL, newslot);
+		nulls[12] = ' ';
+	}
+	else
+	{
+		values[11] = columns_jsonb(st->cols, st->ncols, NULL, oldslot);
+		nulls[11] = ' ';
+	}
+	if (st->nkeys > 0)
+	{
+		values[10] = columns_jsonb(st->keys, st->nkeys, NULL, keyslot);
+		nulls[10] = ' ';
+	}
+	return true;
+}
+
+static const char *
+event_op(TriggerEvent event)
+{
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		return "INSERT";
+	if (TRIGGER_FIRED_BY_UPDATE(event))
+		return "UPDATE";
+	if (TRIGGER_FIRED_BY_DELETE(event))
+		return "DELETE";
+	return "TRUNCATE";
+}
+
+/* AFTER ROW: one INSERT per changed row. */
+static void
+audit_row(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
+{
+	TriggerEvent event = trigdata->tg_event;
+	Datum		values[AUDIT_NPARAMS];
+	char		nulls[AUDIT_NPARAMS];
+	bool	   *changed = palloc(sizeof(bool) * Max(st->ncols, 1));
+	TupleTableSlot *oldslot = NULL;
+	TupleTableSlot *newslot = NULL;
+
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		newslot = trigdata->tg_trigslot;
+	else if (TRIGGER_FIRED_BY_UPDATE(event))
+	{
+		oldslot = trigdata->tg_trigslot;
+		newslot = trigdata->tg_newslot;
+	}
+	else
+		oldslot = trigdata->tg_trigslot;
+
+	audit_common_params(st, event_op(event), values, nulls);
+	if (!audit_change(st, oldslot, newslot, values, nulls, changed))
+		return;
+	audit_write(entry, st, values, nulls, st->direct);
+}
+
+/* Reader of a transition table, with its own read pointer. */
+static TupleTableSlot *
+transition_reader(Tuplestorestate *ts, TupleDesc tupdesc, int *ptr)
+{
+	*ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(ts, *ptr);
+	tuplestore_rescan(ts);
+	return MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
+}
+
+/*
+ * Changed rows of one statement waiting to be written: key, old and new
+ * values, each a jsonb copied into the batch's memory context.
+ */
+typedef struct AuditBatch
+{
+	MemoryContext cxt;
+	int			n;
+	int			cap;
+	Size		bytes;
+	Datum	   *arr[3];
+	bool	   *arrnull[3];
+} AuditBatch;
+
+/* Rows, or bytes of jsonb, after which a batch is written (arrays stay far below 1 GB). */
+#define AUDIT_BATCH_ROWS 100000
+#define AUDIT_BATCH_BYTES (64 * 1024 * 1024)
+
+static void
+batch_add(AuditBatch *b, Datum *values, char *nulls)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
+	if (b->n == b->cap)
+	{
+		b->cap = b->cap ? b->cap * 2 : 256;
+		for (int j = 0; j < 3; j++)
+		{
+			b->arr[j] = b->arr[j] ? repalloc(b->arr[j], sizeof(Datum) * b->cap) :
+				palloc(sizeof(Datum) * b->cap);
+			b->arrnull[j] = b->arrnull[j] ? repalloc(b->arrnull[j], sizeof(bool) * b->cap) :
+				palloc(sizeof(bool) * b->cap);
+		}
+	}
+	for (int j = 0; j < 3; j++)
+	{
+		bool		isnull = (nulls[10 + j] == 'n');
+
+		b->arrnull[j][b->n] = isnull;
+		b->arr[j][b->n] = (Datum) 0;
+		if (!isnull)
+		{
+			Size		len = VARSIZE(DatumGetPointer(values[10 + j]));
+			void	   *copy = palloc(len);
+
+			memcpy(copy, DatumGetPointer(values[10 + j]), len);
+			b->arr[j][b->n] = PointerGetDatum(copy);
+			b->bytes += len;
+		}
+	}
+	b->n++;
+	MemoryContextSwitchTo(old);
+}
+
+/* One INSERT ... SELECT FROM unnest(...) of the batch's rows; empties it. */
+static void
+batch_flush(OrmtTriggerEntry *entry, AuditState *st, AuditBatch *b,
+			Datum *values, char *nulls)
+{
+	int			dims[1];
+	int			lbs[1] = {1};
+	MemoryContext old;
+
+	if (b->n == 0)
+		return;
+	if (st->direct)
+	{
+		Oid			save_userid;
+		int			save_sec_context;
+
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(st->log_owner,
+							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_NOFORCE_RLS);
+		audit_write_direct(st, values, nulls, b->n, b->arr, b->arrnull);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	else
+	{
+		old = MemoryContextSwitchTo(b->cxt);
+		dims[0] = b->n;
+		for (int j = 0; j < 3; j++)
+		{
+			values[10 + j] = PointerGetDatum(construct_md_array(b->arr[j], b->arrnull[j],
+																1, dims, lbs, JSONBOID,
+																-1, false, TYPALIGN_INT));
+			nulls[10 + j] = ' ';
+		}
+		MemoryContextSwitchTo(old);
+		audit_write(entry, st, values, nulls, false);
+	}
+	MemoryContextReset(b->cxt);
+	memset(b->arr, 0, sizeof(b->arr));
+	memset(b->arrnull, 0, sizeof(b->arrnull));
+	b->n = b->cap = 0;
+	b->bytes = 0;
+}
+
+/*
+ * AFTER STATEMENT over transition tables: old and new rows are paired by
+ * position (the executor appends them together), and the changed rows go
+ * to the log in one INSERT ... SELECT FROM unnest of three jsonb arrays
+ * (statements of more than AUDIT_BATCH_ROWS rows or AUDIT_BATCH_BYTES of
+ * values: one per batch).  Each row's work is done in a context reset per
+ * row, so memory grows only by the values kept for the INSERT.
+ */
+static void
+audit_statement(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
+{
+	TriggerEvent event = trigdata->tg_event;
+	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	Tuplestorestate *oldts = NULL;
+	Tuplestorestate *newts = NULL;
+	TupleTableSlot *oldslot = NULL;
+	TupleTableSlot *newslot = NULL;
+	int			oldptr = 0;
+	int			newptr = 0;
+	Datum		values[AUDIT_NPARAMS];
+	char		nulls[AUDIT_NPARAMS];
+	bool	   *changed = palloc(sizeof(bool) * Max(st->ncols, 1));
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	AuditBatch	batch;
+
+	if (!TRIGGER_FIRED_BY_INSERT(event))
+		oldts = trigdata->tg_oldtable;
+	if (!TRIGGER_FIRED_BY_DELETE(event))
+		newts = trigdata->tg_newtable;
+	if (oldts)
+		oldslot = transition_reader(oldts, tupdesc, &oldptr);
+	if (newts)
+		newslot = transition_reader(newts, tupdesc, &newptr);
+
+	memset(&batch, 0, sizeof(batch));
+	batch.cxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers audit batch",
+									  ALLOCSET_DEFAULT_SIZES);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers audit row",
+								   ALLOCSET_DEFAULT_SIZES);
+
+	audit_common_params(st, event_op(event), values, nulls);
+	for (;;)
+	{
+		bool		more_old = false;
+		bool		more_new = false;
+		bool		logged;
+
+		if (oldts)
+		{
+			tuplestore_select_read_pointer(oldts, oldptr);
+			more_old = tuplestore_gettupleslot(oldts, true, false, oldslot);
+		}
+		if (newts)
+		{
+			tuplestore_select_read_pointer(newts, newptr);
+			more_new = tuplestore_gettupleslot(newts, true, false, newslot);
+		}
+		if ((oldts && !more_old) || (newts && !more_new))
+		{
+			if ((oldts && more_old) || (newts && more_new))
+				elog(ERROR, "orm_triggers: transition tables of trigger \"%s\" differ in length",
+					 entry->tgname);
+			break;
+		}
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		logged = audit_change(st, oldts ? oldslot : NULL, newts ? newslot : NULL,
+							  values, nulls, changed);
+		MemoryContextSwitchTo(oldcxt);
+		if (!logged)
+			continue;
+		batch_add(&batch, values, nulls);
+		if (batch.n >= AUDIT_BATCH_ROWS || batch.bytes >= AUDIT_BATCH_BYTES)
+			batch_flush(entry, st, &batch, values, nulls);
+	}
+	if (oldts)
+	{
+		tuplestore_select_read_pointer(oldts, 0);
+		ExecDropSingleTupleTableSlot(oldslot);
+	}
+	if (newts)
+	{
+		tuplestore_select_read_pointer(newts, 0);
+		ExecDropSingleTupleTableSlot(newslot);
+	}
+	batch_flush(entry, st, &batch, values, nulls);
+	MemoryContextDelete(rowcxt);
+	MemoryContextDelete(batch.cxt);
+}
+
+/* AFTER TRUNCATE: one row, no key and no values. */
+static void
+audit_truncate(OrmtTriggerEntry *entry, AuditState *st)
+{
+	Datum		values[AUDIT_NPARAMS];
+	char		nulls[AUDIT_NPARAMS];
+
+	audit_common_params(st, "TRUNCATE", values, nulls);
+	nulls[10] = nulls[11] = nulls[12] = 'n';
+	audit_write(entry, st, values, nulls, false);
+}
+
+/* ------------------------------------------------------------------------
+ * audit(['full=true'] [, 'exclude=c1,c2'])
+ *
+ * AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW; or AFTER INSERT, UPDATE or
+ * DELETE FOR EACH STATEMENT with REFERENCING OLD/NEW TABLE; or AFTER
+ * TRUNCATE FOR EACH STATEMENT.
+ *
+ * INSERT logs the whole new row, DELETE the whole old row, UPDATE the
+ * changed columns (full=true: whole rows; a primary-key change: whole
+ * rows); an UPDATE that changes no logged column logs nothing.  Excluded
+ * columns never appear in old_values/new_values.
+ * ------------------------------------------------------------------------
+ */
+Datum
+audit(PG_FUNCTION_ARGS)
+{
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_audit_spec, ormt_audit_build);
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	AuditState *st = (AuditState *) entry->data;
+
+	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		audit_row(entry, trigdata, st);
+	else if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		audit_truncate(entry, st);
+	else
+		audit_statement(entry, trigdata, st);
+	return PointerGetDatum(NULL);
+}
