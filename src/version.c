@@ -200,7 +200,7 @@ increment_version(PG_FUNCTION_ARGS)
 						   st->colname, version_get(st, oldval)) :
 				 errdetail("Column \"%s\" stores version " INT64_FORMAT "; the UPDATE offered version " INT64_FORMAT ".",
 						   st->colname, version_get(st, oldval), version_get(st, newval)),
-				 errhint("Reload the row and apply the change again.  Trigger \"%s\" sets the version itself: leave the column out of the UPDATE, or set it to the version that was read.",
+				 errhint("Reload the row and apply the change again. Trigger \"%s\" sets the version itself: leave the column out of the UPDATE, or set it to the version that was read.",
 						 entry->tgname)));
 
 	stored = oldnull ? 0 : version_get(st, oldval);
