@@ -169,7 +169,7 @@ check_transition_tables(OrmtTriggerEntry *entry, TriggerData *trigdata)
 
 void
 ormt_notify_change_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
-			 const OrmtArgs *args)
+						 const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
 	TupleDesc	tupdesc = RelationGetDescr(rel);

@@ -274,7 +274,7 @@ const OrmtFuncSpec ormt_soft_delete_spec = {
 
 void
 ormt_soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
-				  const OrmtArgs *args)
+					   const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
 	SoftDeleteState *st = palloc0(sizeof(SoftDeleteState));

@@ -301,7 +301,7 @@ const OrmtFuncSpec ormt_update_last_modified_spec = {
 
 void
 ormt_update_last_modified_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
-					const OrmtArgs *args)
+								const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
@@ -389,7 +389,7 @@ const OrmtFuncSpec ormt_set_created_at_spec = {
 
 void
 ormt_set_created_at_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
-				 const OrmtArgs *args)
+						  const OrmtArgs *args)
 {
 	StampColumn *sc = palloc(sizeof(StampColumn));
 
@@ -455,7 +455,7 @@ const OrmtFuncSpec ormt_protect_columns_spec = {
 
 void
 ormt_protect_columns_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
-			  const OrmtArgs *args)
+						   const OrmtArgs *args)
 {
 	ProtectState *st = palloc0(sizeof(ProtectState));
 	const char *mode = ormt_option(args, "mode");
@@ -552,7 +552,7 @@ const OrmtFuncSpec ormt_set_actor_spec = {
 
 void
 ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
-			const OrmtArgs *args)
+					 const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
 	ActorState *st = palloc0(sizeof(ActorState));

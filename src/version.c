@@ -63,7 +63,7 @@ const OrmtFuncSpec ormt_increment_version_spec = {
 
 void
 ormt_increment_version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
-			  const OrmtArgs *args)
+							 const OrmtArgs *args)
 {
 	Relation	rel = trigdata->tg_relation;
 	VersionState *st = palloc0(sizeof(VersionState));
