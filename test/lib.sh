@@ -17,7 +17,7 @@
 # ORMT_KEEP=1 (keep the temp dir even on success), ORMT_PG_PREFIX (use the
 # PostgreSQL installed under that prefix, e.g. the assertion build from
 # test/cassert-build, instead of Debian's /usr/lib/postgresql/$PG_MAJOR).
-# Every ORMT_* variable is passed on to the staged copy.
+# Every exported ORMT_* variable is passed on to the staged copy.
 
 set -euo pipefail
 
@@ -78,7 +78,7 @@ ormt_stage() {
         chmod 700 "$ORMT_WORK"
         ormt_say "running as the postgres OS user in $ORMT_WORK (the server refuses to run as root)"
         local passenv=() v
-        for v in $(compgen -v ORMT_); do
+        for v in $(compgen -e ORMT_); do
             case $v in ORMT_STAGED|ORMT_WORK|ORMT_SRC) ;; *) passenv+=("$v=${!v}") ;; esac
         done
         exec runuser -u postgres -- env ORMT_STAGED=1 ORMT_WORK="$ORMT_WORK" \
