@@ -2,9 +2,11 @@
 # session; the backend's memory must not grow with the number of rows.
 #
 # Two measurements, from pg_backend_memory_contexts (sum of total_bytes):
-#  - inside one statement: a probe trigger, fired after all the others,
-#    samples the backend's memory every $step rows of a 1M-row INSERT,
-#    UPDATE and no-op UPDATE; the growth from $step to 1M rows must be
+#  - inside one statement: probe triggers, a BEFORE and an AFTER ROW one,
+#    each fired after all the others of its kind, sample the backend's
+#    memory every $step rows of a 1M-row INSERT, UPDATE and no-op UPDATE
+#    (the AFTER probe while the queued AFTER events fire, at the end of the
+#    statement); the growth from $step to 1M rows must be
 #    within $slack of the growth of the same statement on a table without
 #    the triggers (a per-row leak into the executor's or the trigger cache's
 #    context shows here; 1M rows x 8 bytes would be 8 MB);
@@ -12,9 +14,10 @@
 #    the tenth, the same way (leaks into long-lived contexts).
 #
 # To cover a new trigger function, add an entry to @triggers: the columns it
-# needs, its events and the function call.  AFTER triggers queue an event per row
-# inside the statement (that memory is legitimately proportional to rows):
-# give them in_statement => 0 so only the across-statements check applies.
+# needs, its events and the function call (BEFORE or AFTER, ROW).  The queue
+# of AFTER events grows with the rows by design; the control table has the
+# same AFTER probe, so that growth cancels out and only the triggers' own
+# growth counts.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -85,8 +88,8 @@ my $create  = join("\n",
 # table c the same columns and none: PostgreSQL's own executor memory grows
 # a little with the rows of an UPDATE (about 40 bytes a row for this table,
 # with or without any trigger), so what is asserted is m's growth beyond c's.
-# The probe is a BEFORE ROW trigger named to fire last; it samples every
-# $step rows into an unlogged table (a temp table would grow local buffers).
+# The probes are named to fire last; they sample every $step rows into an
+# unlogged table (a temp table would grow local buffers).
 my $sql = <<"SQL";
 \\set ON_ERROR_STOP 1
 CREATE EXTENSION orm_triggers;
@@ -99,35 +102,40 @@ CREATE TABLE m (
 CREATE TABLE c (LIKE m INCLUDING ALL);
 $create
 CREATE UNLOGGED TABLE mem (phase text, nrows bigint, context text, bytes bigint);
-CREATE SEQUENCE probe_n;
+CREATE SEQUENCE probe_before;
+CREATE SEQUENCE probe_after;
+-- probe(sequence, phase suffix)
 CREATE FUNCTION probe() RETURNS trigger LANGUAGE plpgsql AS \$\$
-DECLARE n bigint := nextval('probe_n');
+DECLARE n bigint := nextval(TG_ARGV[0]::regclass);
 BEGIN
   IF n % $step = 0 THEN
-    INSERT INTO mem SELECT current_setting('ormt.phase') || '/' || TG_TABLE_NAME, n, name, sum(total_bytes)
+    INSERT INTO mem SELECT current_setting('ormt.phase') || TG_ARGV[1] || '/' || TG_TABLE_NAME, n, name, sum(total_bytes)
       FROM pg_backend_memory_contexts GROUP BY name;
   END IF;
   RETURN NEW;
 END \$\$;
-CREATE TRIGGER zz_probe BEFORE INSERT OR UPDATE ON m FOR EACH ROW EXECUTE FUNCTION probe();
-CREATE TRIGGER zz_probe BEFORE INSERT OR UPDATE ON c FOR EACH ROW EXECUTE FUNCTION probe();
+CREATE TRIGGER zz_probe BEFORE INSERT OR UPDATE ON m FOR EACH ROW EXECUTE FUNCTION probe('probe_before', '');
+CREATE TRIGGER zz_probe BEFORE INSERT OR UPDATE ON c FOR EACH ROW EXECUTE FUNCTION probe('probe_before', '');
+CREATE TRIGGER zz_probe_after AFTER INSERT OR UPDATE ON m FOR EACH ROW EXECUTE FUNCTION probe('probe_after', '-after');
+CREATE TRIGGER zz_probe_after AFTER INSERT OR UPDATE ON c FOR EACH ROW EXECUTE FUNCTION probe('probe_after', '-after');
 SQL
 for my $t ('c', 'm')
 {
 	$sql .= <<"SQL";
 -- $t: one $rows-row INSERT, one UPDATE that changes every row, one no-op UPDATE
 SET orm_triggers.actor = '42';
-SELECT setval('probe_n', 1, false) \\g /dev/null
+SELECT setval('probe_before', 1, false), setval('probe_after', 1, false) \\g /dev/null
 SET ormt.phase = 'insert';
 INSERT INTO $t (id, payload, code, frozen) SELECT g, 'p' || g, 'c' || g, 'f' || g FROM generate_series(1, $rows) g;
-SELECT setval('probe_n', 1, false) \\g /dev/null
+SELECT setval('probe_before', 1, false), setval('probe_after', 1, false) \\g /dev/null
 SET ormt.phase = 'update';
 UPDATE $t SET payload = payload || 'x', frozen = 'changed', note = 'n';
-SELECT setval('probe_n', 1, false) \\g /dev/null
+SELECT setval('probe_before', 1, false), setval('probe_after', 1, false) \\g /dev/null
 SET ormt.phase = 'noop';
 RESET orm_triggers.actor;
 UPDATE $t SET payload = payload;
 DROP TRIGGER zz_probe ON $t;
+DROP TRIGGER zz_probe_after ON $t;
 SQL
 	# across statements: ten UPDATEs of $step rows each
 	for my $k (1 .. 10)
@@ -183,7 +191,7 @@ sub check_growth
 }
 
 check_growth($_, $step, $rows, "backend memory at $rows rows within $slack bytes of $step rows")
-  for qw(insert update noop);
+  for qw(insert update noop insert-after update-after noop-after);
 check_growth('stmt', 1, 10, "backend memory after 10 UPDATEs within $slack bytes of after 1");
 
 # the triggers really ran: every row has its stamps, the no-op kept them
