@@ -109,6 +109,8 @@ struct OrmtTriggerEntry
 {
 	Oid			tgoid;			/* hash key: pg_trigger OID */
 	bool		valid;			/* false: rebuild before use */
+	uint32		invalidations;	/* counts matching invalidations, so one
+								 * arriving during a rebuild is not lost */
 	const OrmtFuncSpec *spec;	/* the function this entry was built for */
 	Oid			relid;			/* relation the trigger fires on */
 	int			ndeps;

@@ -54,20 +54,15 @@ ormt_relcache_callback(Datum arg, Oid relid)
 	hash_seq_init(&status, ormt_cache);
 	while ((entry = (OrmtTriggerEntry *) hash_seq_search(&status)) != NULL)
 	{
-		if (!entry->valid)
-			continue;
-		if (relid == InvalidOid || entry->relid == relid)
-			entry->valid = false;
-		else
+		bool		match = (relid == InvalidOid || entry->relid == relid);
+
+		for (int i = 0; !match && i < entry->ndeps; i++)
+			match = (entry->deps[i] == relid);
+		if (match)
 		{
-			for (int i = 0; i < entry->ndeps; i++)
-			{
-				if (entry->deps[i] == relid)
-				{
-					entry->valid = false;
-					break;
-				}
-			}
+			/* also while it is being rebuilt: see ormt_trigger_entry */
+			entry->valid = false;
+			entry->invalidations++;
 		}
 	}
 }
@@ -559,6 +554,7 @@ ormt_trigger_entry(FunctionCallInfo fcinfo, const OrmtFuncSpec *spec,
 	bool		found;
 	MemoryContext buildcxt;
 	MemoryContext oldcxt;
+	uint32		invalidations;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -581,6 +577,9 @@ ormt_trigger_entry(FunctionCallInfo fcinfo, const OrmtFuncSpec *spec,
 	if (!found)
 	{
 		entry->valid = false;
+		entry->invalidations = 0;
+		entry->relid = InvalidOid;
+		entry->ndeps = 0;
 		entry->nplans = 0;
 		entry->cxt = NULL;
 	}
@@ -616,13 +615,20 @@ ormt_trigger_entry(FunctionCallInfo fcinfo, const OrmtFuncSpec *spec,
 									 ALLOCSET_SMALL_SIZES);
 	oldcxt = MemoryContextSwitchTo(buildcxt);
 
+	invalidations = entry->invalidations;
 	build_entry(entry, spec, build, trigdata);
 	MemoryContextSetIdentifier(buildcxt, entry->tgname);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextSetParent(buildcxt, ormt_cache_cxt);
 	entry->cxt = buildcxt;
-	entry->valid = true;
+
+	/*
+	 * Catalog lookups during the build accept invalidation messages.  One
+	 * that concerned this entry may have come after part of it was read:
+	 * use what was built for this call, and rebuild at the next.
+	 */
+	entry->valid = (entry->invalidations == invalidations);
 	fcinfo->flinfo->fn_extra = entry;
 	return entry;
 }

@@ -14,7 +14,10 @@
 #                                 exit, whatever happens
 #
 # Settings (environment): PG_MAJOR (15), PG_CFLAGS (passed to the compiler),
-# ORMT_KEEP=1 (keep the temp dir even on success).
+# ORMT_KEEP=1 (keep the temp dir even on success), ORMT_PG_PREFIX (use the
+# PostgreSQL installed under that prefix, e.g. the assertion build from
+# test/cassert-build, instead of Debian's /usr/lib/postgresql/$PG_MAJOR).
+# Every exported ORMT_* variable is passed on to the staged copy.
 
 set -euo pipefail
 
@@ -74,10 +77,13 @@ ormt_stage() {
         chown -R postgres: "$ORMT_WORK"
         chmod 700 "$ORMT_WORK"
         ormt_say "running as the postgres OS user in $ORMT_WORK (the server refuses to run as root)"
+        local passenv=() v
+        for v in $(compgen -e ORMT_); do
+            case $v in ORMT_STAGED|ORMT_WORK|ORMT_SRC) ;; *) passenv+=("$v=${!v}") ;; esac
+        done
         exec runuser -u postgres -- env ORMT_STAGED=1 ORMT_WORK="$ORMT_WORK" \
             HOME="$ORMT_WORK" PATH="$PATH" PG_MAJOR="$PG_MAJOR" \
-            ${PG_CFLAGS:+PG_CFLAGS="$PG_CFLAGS"} ${CI:+CI="$CI"} ${ORMT_KEEP:+ORMT_KEEP="$ORMT_KEEP"} \
-            ${ORMT_BENCH_ROWS:+ORMT_BENCH_ROWS="$ORMT_BENCH_ROWS"} ${ORMT_BENCH_REPEAT:+ORMT_BENCH_REPEAT="$ORMT_BENCH_REPEAT"} \
+            ${PG_CFLAGS:+PG_CFLAGS="$PG_CFLAGS"} ${CI:+CI="$CI"} "${passenv[@]}" \
             ${TERM:+TERM="$TERM"} \
             bash "$ORMT_SRC/$rel" "$@"
     fi
@@ -91,6 +97,10 @@ ormt_stage() {
 ormt_build_install() {
     local inst=$ORMT_WORK/inst libdir
     trap ormt_cleanup EXIT
+    if [ -n "${ORMT_PG_PREFIX:-}" ]; then
+        ormt_install_from_prefix "$ORMT_PG_PREFIX"
+        return
+    fi
     mkdir -p "$inst/usr/lib/postgresql/$PG_MAJOR" "$inst/usr/share/postgresql"
     cp -a "$ORMT_SYS_BIN" "$inst/usr/lib/postgresql/$PG_MAJOR/bin"
     cp -as "/usr/lib/postgresql/$PG_MAJOR/lib" "$inst/usr/lib/postgresql/$PG_MAJOR/lib"
@@ -104,6 +114,28 @@ ormt_build_install() {
         "$inst/usr/share/postgresql/$PG_MAJOR/extension/orm_triggers"*
 
     ORMT_BIN=$inst/usr/lib/postgresql/$PG_MAJOR/bin
+    ormt_make_install
+}
+
+# The same private copy of a PostgreSQL built with --prefix (test/cassert-build):
+# bin copied, lib, share and include as trees of symbolic links.
+ormt_install_from_prefix() {
+    local prefix=$1 inst=$ORMT_WORK/inst d
+    [ -x "$prefix/bin/pg_config" ] || ormt_die "ORMT_PG_PREFIX=$prefix has no bin/pg_config (run test/cassert-build)"
+    mkdir -p "$inst"
+    cp -a "$prefix/bin" "$inst/bin"
+    for d in lib share include; do
+        [ -d "$prefix/$d" ] && cp -as "$prefix/$d" "$inst/$d"
+    done
+    ORMT_BIN=$inst/bin
+    rm -f "$("$ORMT_BIN/pg_config" --pkglibdir)/orm_triggers.so" \
+        "$("$ORMT_BIN/pg_config" --sharedir)/extension/orm_triggers"*
+    ormt_say "using the PostgreSQL in $prefix ($("$ORMT_BIN/pg_config" --version))"
+    ormt_make_install
+}
+
+# build the extension with $ORMT_BIN/pg_config and install it there
+ormt_make_install() {
     export PG_CONFIG=$ORMT_BIN/pg_config
     export PATH=$ORMT_BIN:$PATH
     ormt_say "building orm_triggers${PG_CFLAGS:+ with PG_CFLAGS=$PG_CFLAGS}"
@@ -133,8 +165,48 @@ ormt_start_cluster() {
         local line
         for line in "$@"; do echo "$line"; done
     } >>"$PGDATA/postgresql.conf"
-    pg_ctl -D "$PGDATA" -l "$ORMT_WORK/postgres.log" -w -t 60 start >/dev/null ||
+    local timeout=60
+    if [ -n "${ORMT_VALGRIND:-}" ]; then
+        ormt_valgrind_wrap
+        timeout=300
+    fi
+    pg_ctl -D "$PGDATA" -l "$ORMT_WORK/postgres.log" -w -t "$timeout" start >/dev/null ||
         { cat "$ORMT_WORK/postgres.log" >&2; ormt_die "the server did not start"; }
+}
+
+# ORMT_VALGRIND=1: after initdb (which runs without it), the server binary of
+# the private installation becomes a wrapper that runs it under valgrind
+# with PostgreSQL's suppressions (the assertion build installs them, and is
+# built with USE_VALGRIND so memory contexts tell valgrind about pfree'd and
+# unallocated chunks).  One log per process in $ORMT_WORK/valgrind/.
+ormt_valgrind_wrap() {
+    local supp=${ORMT_PG_PREFIX:-}/valgrind.supp
+    [ -f "$supp" ] || ormt_die "no $supp: --valgrind needs the assertion build (test/cassert-build)"
+    command -v valgrind >/dev/null || ormt_die "valgrind is not installed"
+    mkdir -p "$ORMT_WORK/valgrind"
+    mv "$ORMT_BIN/postgres" "$ORMT_BIN/postgres.real"
+    cat >"$ORMT_BIN/postgres" <<EOF
+#!/bin/sh
+exec valgrind --quiet --trace-children=no --track-origins=yes --read-var-info=no \\
+    --leak-check=no --num-callers=40 --gen-suppressions=all \\
+    --error-markers=VALGRINDERROR-BEGIN,VALGRINDERROR-END \\
+    --suppressions="$supp" --log-file="$ORMT_WORK/valgrind/%p.log" \\
+    "$ORMT_BIN/postgres.real" "\$@"
+EOF
+    chmod 755 "$ORMT_BIN/postgres"
+    ormt_say "the server runs under valgrind (logs in $ORMT_WORK/valgrind)"
+}
+
+# ormt_valgrind_report: print every valgrind error; fails if there is one
+ormt_valgrind_report() {
+    local logs errors ours
+    logs=$(grep -l VALGRINDERROR-BEGIN "$ORMT_WORK"/valgrind/*.log 2>/dev/null || true)
+    errors=$(cat "$ORMT_WORK"/valgrind/*.log 2>/dev/null | grep -c VALGRINDERROR-BEGIN || true)
+    ours=$(cat "$ORMT_WORK"/valgrind/*.log 2>/dev/null |
+        awk '/VALGRINDERROR-BEGIN/ {b=""; inb=1} inb {b=b $0 "\n"} /VALGRINDERROR-END/ {inb=0; if (b ~ /orm_triggers|ormt_/) n++} END {print n+0}')
+    echo "valgrind: $(ls "$ORMT_WORK"/valgrind/*.log 2>/dev/null | wc -l) process logs, $errors errors, $ours in orm_triggers code"
+    [ -z "$logs" ] || { for l in $logs; do echo "---- $l"; sed -n '/VALGRINDERROR-BEGIN/,/VALGRINDERROR-END/p' "$l"; done; }
+    [ "$errors" -eq 0 ]
 }
 
 ormt_cleanup() {

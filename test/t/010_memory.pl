@@ -1,0 +1,205 @@
+# 010_memory.pl: a million rows through every row-level trigger in one
+# session; the backend's memory must not grow with the number of rows.
+#
+# Two measurements, from pg_backend_memory_contexts (sum of total_bytes):
+#  - inside one statement: probe triggers, a BEFORE and an AFTER ROW one,
+#    each fired after all the others of its kind, sample the backend's
+#    memory every $step rows of a 1M-row INSERT, UPDATE and no-op UPDATE
+#    (the AFTER probe while the queued AFTER events fire, at the end of the
+#    statement); the growth from $step to 1M rows must be
+#    within $slack of the growth of the same statement on a table without
+#    the triggers (a per-row leak into the executor's or the trigger cache's
+#    context shows here; 1M rows x 8 bytes would be 8 MB);
+#  - across statements: ten 100k-row UPDATEs; the growth from the first to
+#    the tenth, the same way (leaks into long-lived contexts).
+#
+# To cover a new trigger function, add an entry to @triggers: the columns it
+# needs, its events and the function call (BEFORE or AFTER, ROW).  The queue
+# of AFTER events grows with the rows by design; the control table has the
+# same AFTER probe, so that growth cancels out and only the triggers' own
+# growth counts.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $rows  = $ENV{ORMT_MEMORY_ROWS} // 1_000_000;
+my $step  = $rows / 10;
+my $slack = 256 * 1024;
+
+my @triggers = (
+	{
+		name    => 'update_last_modified',
+		columns => 'updated_at timestamptz, updated_on date, updated_ts timestamp(3)',
+		events  => 'BEFORE INSERT OR UPDATE',
+		function => q{orm_triggers.update_last_modified('updated_at', 'updated_on', 'updated_ts', 'ignore=note')},
+	},
+	{
+		name    => 'update_last_modified always',
+		columns => 'touched_at timestamptz',
+		events  => 'BEFORE UPDATE',
+		function => q{orm_triggers.update_last_modified('touched_at', 'always=true')},
+	},
+	{
+		name    => 'set_created_at',
+		columns => 'created_at timestamptz',
+		events  => 'BEFORE INSERT OR UPDATE',
+		function => q{orm_triggers.set_created_at('created_at')},
+	},
+	{
+		name    => 'protect_columns mode=error',
+		columns => 'code text',
+		events  => 'BEFORE UPDATE',
+		function => q{orm_triggers.protect_columns('code')},
+	},
+	{
+		name    => 'protect_columns mode=keep',
+		columns => 'frozen text',
+		events  => 'BEFORE UPDATE',
+		function => q{orm_triggers.protect_columns('frozen', 'mode=keep')},
+	},
+	{
+		name    => 'set_actor text',
+		columns => 'updated_by text',
+		events  => 'BEFORE INSERT OR UPDATE',
+		function => q{orm_triggers.set_actor('updated_by')},
+	},
+	{
+		name    => 'set_actor int8 on=insert',
+		columns => 'created_by bigint',
+		events  => 'BEFORE INSERT OR UPDATE',
+		function => q{orm_triggers.set_actor('created_by', 'on=insert')},
+	},
+);
+
+my $node = PostgreSQL::Test::Cluster->new('memory');
+$node->init;
+$node->append_conf('postgresql.conf', "autovacuum = off\nfsync = off\nsynchronous_commit = off\nmax_wal_size = '4GB'\n");
+$node->start;
+
+my $columns = join(",\n  ", map { $_->{columns} } @triggers);
+my $i       = 0;
+my $create  = join("\n",
+	map { sprintf('CREATE TRIGGER t%02d_%s %s ON m FOR EACH ROW EXECUTE FUNCTION %s;',
+			$i++, ($_->{name} =~ s/\W+/_/gr), $_->{events}, $_->{function}) } @triggers);
+
+# Everything in one psql session (one backend).  Table m has the triggers,
+# table c the same columns and none: PostgreSQL's own executor memory grows
+# a little with the rows of an UPDATE (about 40 bytes a row for this table,
+# with or without any trigger), so what is asserted is m's growth beyond c's.
+# The probes are named to fire last; they sample every $step rows into an
+# unlogged table (a temp table would grow local buffers).
+my $sql = <<"SQL";
+\\set ON_ERROR_STOP 1
+CREATE EXTENSION orm_triggers;
+CREATE TABLE m (
+  id bigint PRIMARY KEY,
+  payload text,
+  note text,
+  $columns
+);
+CREATE TABLE c (LIKE m INCLUDING ALL);
+$create
+CREATE UNLOGGED TABLE mem (phase text, nrows bigint, context text, bytes bigint);
+CREATE SEQUENCE probe_before;
+CREATE SEQUENCE probe_after;
+-- probe(sequence, phase suffix)
+CREATE FUNCTION probe() RETURNS trigger LANGUAGE plpgsql AS \$\$
+DECLARE n bigint := nextval(TG_ARGV[0]::regclass);
+BEGIN
+  IF n % $step = 0 THEN
+    INSERT INTO mem SELECT current_setting('ormt.phase') || TG_ARGV[1] || '/' || TG_TABLE_NAME, n, name, sum(total_bytes)
+      FROM pg_backend_memory_contexts GROUP BY name;
+  END IF;
+  RETURN NEW;
+END \$\$;
+CREATE TRIGGER zz_probe BEFORE INSERT OR UPDATE ON m FOR EACH ROW EXECUTE FUNCTION probe('probe_before', '');
+CREATE TRIGGER zz_probe BEFORE INSERT OR UPDATE ON c FOR EACH ROW EXECUTE FUNCTION probe('probe_before', '');
+CREATE TRIGGER zz_probe_after AFTER INSERT OR UPDATE ON m FOR EACH ROW EXECUTE FUNCTION probe('probe_after', '-after');
+CREATE TRIGGER zz_probe_after AFTER INSERT OR UPDATE ON c FOR EACH ROW EXECUTE FUNCTION probe('probe_after', '-after');
+SQL
+for my $t ('c', 'm')
+{
+	$sql .= <<"SQL";
+-- $t: one $rows-row INSERT, one UPDATE that changes every row, one no-op UPDATE
+SET orm_triggers.actor = '42';
+SELECT setval('probe_before', 1, false), setval('probe_after', 1, false) \\g /dev/null
+SET ormt.phase = 'insert';
+INSERT INTO $t (id, payload, code, frozen) SELECT g, 'p' || g, 'c' || g, 'f' || g FROM generate_series(1, $rows) g;
+SELECT setval('probe_before', 1, false), setval('probe_after', 1, false) \\g /dev/null
+SET ormt.phase = 'update';
+UPDATE $t SET payload = payload || 'x', frozen = 'changed', note = 'n';
+SELECT setval('probe_before', 1, false), setval('probe_after', 1, false) \\g /dev/null
+SET ormt.phase = 'noop';
+RESET orm_triggers.actor;
+UPDATE $t SET payload = payload;
+DROP TRIGGER zz_probe ON $t;
+DROP TRIGGER zz_probe_after ON $t;
+SQL
+	# across statements: ten UPDATEs of $step rows each
+	for my $k (1 .. 10)
+	{
+		my $lo = ($k - 1) * $step + 1;
+		my $hi = $k * $step;
+		$sql .= $k % 2 ? "SET orm_triggers.actor = '$k';\n" : "RESET orm_triggers.actor;\n";
+		$sql .= "UPDATE $t SET payload = 'q$k' WHERE id BETWEEN $lo AND $hi;\n";
+		$sql .= "INSERT INTO mem SELECT 'stmt/$t', $k, name, sum(total_bytes) FROM pg_backend_memory_contexts GROUP BY name;\n";
+	}
+}
+$sql .= "SELECT phase, nrows, context, bytes FROM mem ORDER BY phase, nrows;\n";
+
+my $t0 = time;
+my ($ret, $out, $err) = $node->psql('postgres', $sql, timeout => 3600);
+is($ret, 0, "workload ran in one session") or diag($err);
+note(sprintf('%d rows through %d triggers in %d s', $rows, scalar(@triggers), time - $t0));
+
+# $mem{phase}{rows} = total bytes; $ctx{phase}{rows}{context} = bytes
+my (%mem, %ctx);
+for my $line (split /\n/, $out)
+{
+	my ($phase, $n, $context, $bytes) = split /\|/, $line;
+	next unless defined $bytes && $bytes =~ /^\d+$/;
+	$mem{$phase}{$n} += $bytes;
+	$ctx{$phase}{$n}{$context} += $bytes;
+}
+
+# the contexts that grew most between two samples, for the failure message
+sub growth_report
+{
+	my ($phase, $from, $to) = @_;
+	my ($before, $after) = ($ctx{$phase}{$from}, $ctx{$phase}{$to});
+	my %names = map { $_ => 1 } keys %$before, keys %$after;
+	my @grew = sort { $b->[1] <=> $a->[1] }
+	  map { [ $_, ($after->{$_} // 0) - ($before->{$_} // 0) ] } keys %names;
+	return join("\n", map { sprintf('  %-40s %+d', @$_) } grep { $_->[1] } @grew[ 0 .. ($#grew < 9 ? $#grew : 9) ]);
+}
+
+# growth of table m's samples beyond table c's, between two sample points
+sub check_growth
+{
+	my ($phase, $from, $to, $what) = @_;
+	my ($m0, $m1, $c0, $c1) =
+	  ($mem{"$phase/m"}{$from}, $mem{"$phase/m"}{$to}, $mem{"$phase/c"}{$from}, $mem{"$phase/c"}{$to});
+	ok(defined $m0 && defined $m1 && defined $c0 && defined $c1, "$phase: memory sampled at $from and $to")
+	  or return;
+	my $growth = ($m1 - $m0) - ($c1 - $c0);
+	note("$phase: with triggers $m0 -> $m1 bytes, without $c0 -> $c1");
+	cmp_ok($growth, '<=', $slack, "$phase: $what (grew $growth bytes more than without triggers)")
+	  or diag("contexts that grew with triggers:\n" . growth_report("$phase/m", $from, $to)
+		  . "\nwithout:\n" . growth_report("$phase/c", $from, $to));
+}
+
+check_growth($_, $step, $rows, "backend memory at $rows rows within $slack bytes of $step rows")
+  for qw(insert update noop insert-after update-after noop-after);
+check_growth('stmt', 1, 10, "backend memory after 10 UPDATEs within $slack bytes of after 1");
+
+# the triggers really ran: every row has its stamps, the no-op kept them
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE updated_at IS NULL OR created_at IS NULL OR updated_on IS NULL
+	                           OR updated_ts IS NULL OR touched_at IS NULL OR created_by <> 42
+	                           OR frozen = 'changed' OR updated_by IS NULL)
+	FROM m}), '0', 'every row carries its stamps');
+
+$node->stop;
+done_testing();

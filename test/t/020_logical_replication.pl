@@ -1,0 +1,106 @@
+# 020_logical_replication.pl: a publisher and a subscriber, both with the
+# stamp triggers attached to the replicated table.
+#
+# The apply worker runs with session_replication_role = replica, so the
+# subscriber's ordinary (ENABLE) triggers do not fire: rows arrive with the
+# publisher's timestamps and actors untouched, also through the initial
+# table copy.  ENABLE ALWAYS (or ENABLE REPLICA) triggers do fire in the
+# apply worker: shown here for update_last_modified and set_actor, which then
+# overwrite the publisher's values with the subscriber's apply time and the
+# subscription owner.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use OrmtTest;
+
+my $pub = PostgreSQL::Test::Cluster->new('publisher');
+$pub->init(allows_streaming => 'logical');
+$pub->start;
+my $sub = PostgreSQL::Test::Cluster->new('subscriber');
+$sub->init;
+$sub->start;
+
+for my $node ($pub, $sub)
+{
+	$node->safe_psql('postgres', 'CREATE EXTENSION orm_triggers; ' . create_sample_table('item'));
+}
+
+# rows written before the subscription exists travel by the initial copy
+$pub->safe_psql('postgres', q{
+	SET orm_triggers.actor = 'alice';
+	INSERT INTO item (id, name) SELECT g, 'n' || g FROM generate_series(1, 50) g;
+	-- a given stamp is kept on INSERT
+	INSERT INTO item (id, name, created_at, updated_at, created_by, updated_by)
+	VALUES (100, 'given', '2001-02-03 04:05:06+00', '2002-03-04 05:06:07+00', 'carol', 'dave');
+});
+# let the subscriber's clock move on, so a stamp it wrote would differ
+sleep(1);
+
+my $connstr = $pub->connstr . ' dbname=postgres';
+$pub->safe_psql('postgres', 'CREATE PUBLICATION p FOR TABLE item');
+$sub->safe_psql('postgres', "CREATE SUBSCRIPTION s CONNECTION '$connstr' PUBLICATION p");
+$sub->wait_for_subscription_sync($pub, 's');
+
+is(sample_state($sub, 'postgres', 'item'), sample_state($pub, 'postgres', 'item'),
+	'initial copy: rows arrive with the publisher\'s stamps and actors');
+
+$pub->safe_psql('postgres', q{
+	SET orm_triggers.actor = 'bob';
+	INSERT INTO item (id, name) SELECT g, 'n' || g FROM generate_series(51, 80) g;
+	UPDATE item SET name = name || ' changed' WHERE id % 3 = 0;
+	UPDATE item SET name = name WHERE id % 3 = 1;   -- no-op: no bump
+	DELETE FROM item WHERE id % 10 = 0;
+});
+$pub->wait_for_catchup('s');
+
+is(sample_state($sub, 'postgres', 'item'), sample_state($pub, 'postgres', 'item'),
+	'streamed INSERT/UPDATE/DELETE: the subscriber\'s ENABLE triggers did not fire');
+is($sub->safe_psql('postgres', q{SELECT count(*) FROM item WHERE updated_by = 'bob' AND id % 3 = 0}),
+	$pub->safe_psql('postgres', q{SELECT count(*) FROM item WHERE updated_by = 'bob' AND id % 3 = 0}),
+	'the publisher\'s actor arrived');
+
+# a local write on the subscriber still fires them
+$sub->safe_psql('postgres', q{UPDATE item SET name = 'local' WHERE id = 1});
+is($sub->safe_psql('postgres', q{SELECT updated_by = session_user AND updated_at > (SELECT max(created_at) FROM item WHERE id <> 100) FROM item WHERE id = 1}),
+	't', 'a local UPDATE on the subscriber fires the triggers');
+$sub->safe_psql('postgres', q{DELETE FROM item WHERE id = 1});
+$pub->safe_psql('postgres', q{DELETE FROM item WHERE id = 1});
+$pub->wait_for_catchup('s');
+
+# ENABLE ALWAYS: the triggers fire in the apply worker too
+$sub->safe_psql('postgres', q{
+	ALTER TABLE item ENABLE ALWAYS TRIGGER item_updated_at;
+	ALTER TABLE item ENABLE ALWAYS TRIGGER item_updated_by;
+});
+sleep(1);
+$pub->safe_psql('postgres', q{
+	SET orm_triggers.actor = 'erin';
+	UPDATE item SET name = name || ' again' WHERE id IN (2, 3);
+	INSERT INTO item (id, name) VALUES (90, 'new');
+});
+$pub->wait_for_catchup('s');
+
+my $q = q{SELECT id, name, created_at, updated_at, created_by, updated_by FROM item WHERE id IN (2, 3, 90) ORDER BY id};
+my @p = split /\n/, $pub->safe_psql('postgres', $q);
+my @s = split /\n/, $sub->safe_psql('postgres', $q);
+is(scalar(@s), 3, 'ENABLE ALWAYS: the rows arrived');
+for my $k (0 .. 1)
+{
+	my @pc = split /\|/, $p[$k];
+	my @sc = split /\|/, $s[$k];
+	is_deeply([ @sc[ 0, 1, 2, 4 ] ], [ @pc[ 0, 1, 2, 4 ] ], "ENABLE ALWAYS, UPDATE of row $pc[0]: name, created_at and created_by as published");
+	is($sc[5], 'postgres', "ENABLE ALWAYS, UPDATE of row $pc[0]: set_actor writes the subscription owner, not the publisher's actor");
+}
+is($sub->safe_psql('postgres', q{
+	SELECT bool_and(s.updated_at > p.updated_at)
+	FROM item s JOIN (VALUES (2, '} . (split /\|/, $p[0])[3] . q{'::timestamptz), (3, '} . (split /\|/, $p[1])[3] . q{'::timestamptz)) p(id, updated_at) USING (id)}),
+	't', 'ENABLE ALWAYS: update_last_modified stamps the subscriber\'s apply time over the publisher\'s');
+is($s[2], $p[2], 'ENABLE ALWAYS, INSERT: given (non-NULL) stamps and actors are kept, so the row arrives as published');
+
+$sub->stop;
+$pub->stop;
+done_testing();

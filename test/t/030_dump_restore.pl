@@ -1,0 +1,95 @@
+# 030_dump_restore.pl: pg_dump/pg_restore and COPY keep the stamped values.
+#
+#  - full dump (custom format) restored into an empty database: the
+#    triggers are created after the data, every value arrives as dumped;
+#  - data-only restore into a database that already has the schema, with
+#    --disable-triggers: every value as dumped, NULLs included;
+#  - data-only restore without it: the BEFORE INSERT triggers fire for the
+#    COPY, a given value is kept, so rows arrive as dumped -- except NULL
+#    stamps (rows written before the triggers were attached), which the
+#    triggers fill in like any INSERT would;
+#  - COPY out and back in: the same as the data-only restore.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use OrmtTest;
+
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->start;
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+
+$node->safe_psql('postgres', 'CREATE DATABASE src');
+$node->safe_psql('src', 'CREATE EXTENSION orm_triggers');
+# rows written before the triggers exist keep NULL stamps
+$node->safe_psql('src', q{
+	CREATE TABLE item (id int PRIMARY KEY, name text);
+	INSERT INTO item SELECT g, 'old' || g FROM generate_series(1, 5) g;
+});
+my $create = create_sample_table('item');
+$create =~ s/^CREATE TABLE.*?\n\);\n//s;    # the table exists: add the columns
+my $cols = join(', ', map { "ADD COLUMN $_->[1]" } grep { $_->[1] ne '' } @OrmtTest::TRIGGERS);
+$node->safe_psql('src', "ALTER TABLE item $cols; $create");
+$node->safe_psql('src', q{
+	SET orm_triggers.actor = 'alice';
+	INSERT INTO item (id, name) SELECT g, 'n' || g FROM generate_series(6, 40) g;
+	INSERT INTO item (id, name, created_at, updated_at, created_by, updated_by)
+	VALUES (100, 'given', '2001-02-03 04:05:06+00', '2002-03-04 05:06:07+00', 'carol', 'dave');
+	SET orm_triggers.actor = 'bob';
+	UPDATE item SET name = name || ' changed' WHERE id % 4 = 0 AND id > 5;
+	-- a name with a quote, a tab and a newline survives COPY's escaping
+	UPDATE item SET name = E'it''s\t\n"quoted"' WHERE id = 7;
+});
+is($node->safe_psql('src', 'SELECT count(*) FROM item WHERE updated_at IS NULL'), '5',
+	'five rows without stamps (written before the triggers)');
+my $want = sample_state($node, 'src', 'item');
+sleep(1);    # a stamp written by a restore would now differ
+
+# full dump, restored into an empty database
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('src'), '-f', "$tmp/full.dump" ], 'pg_dump -Fc');
+$node->safe_psql('postgres', 'CREATE DATABASE full_restore');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('full_restore'), "$tmp/full.dump" ],
+	'pg_restore of the full dump');
+is(sample_state($node, 'full_restore', 'item'), $want, 'full dump: every value as dumped');
+is($node->safe_psql('full_restore', q{SELECT count(*) FROM pg_trigger WHERE tgrelid = 'item'::regclass AND NOT tgisinternal}),
+	scalar(@OrmtTest::TRIGGERS), 'full dump: the triggers came back');
+
+# schema-only into two databases, then data-only with and without --disable-triggers
+$node->command_ok([ 'pg_dump', '--schema-only', '-Fc', '-d', $node->connstr('src'), '-f', "$tmp/schema.dump" ], 'pg_dump --schema-only');
+$node->command_ok([ 'pg_dump', '--data-only', '-Fc', '-d', $node->connstr('src'), '-f', "$tmp/data.dump" ], 'pg_dump --data-only');
+for my $db (qw(data_disable data_enable))
+{
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr($db), "$tmp/schema.dump" ], "schema into $db");
+}
+$node->command_ok([ 'pg_restore', '--exit-on-error', '--disable-triggers', '-d', $node->connstr('data_disable'), "$tmp/data.dump" ],
+	'data-only restore with --disable-triggers');
+is(sample_state($node, 'data_disable', 'item'), $want, 'data-only, --disable-triggers: every value as dumped, NULLs too');
+
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('data_enable'), "$tmp/data.dump" ],
+	'data-only restore with the triggers enabled');
+my $keep = q{SELECT * FROM item WHERE id > 5 ORDER BY id};    # the rows that had stamps
+is($node->safe_psql('data_enable', $keep), $node->safe_psql('src', $keep),
+	'data-only, triggers enabled: rows with stamps arrive as dumped');
+is($node->safe_psql('data_enable', q{SELECT count(*) FROM item WHERE id <= 5
+	AND created_at IS NOT NULL AND updated_at = created_at AND created_by = session_user AND updated_by = session_user}),
+	'5', 'data-only, triggers enabled: the NULL stamps are filled by the restore (documented)');
+is($node->safe_psql('data_enable', q{SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM item}),
+	$node->safe_psql('src', q{SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM item}),
+	'data-only, triggers enabled: the data itself is unchanged');
+
+# COPY out and back in, through the triggers
+$node->safe_psql('src', qq{COPY item TO '$tmp/item.copy'});
+$node->safe_psql('src', q{CREATE DATABASE copy_in});
+$node->safe_psql('copy_in', 'CREATE EXTENSION orm_triggers; ' . create_sample_table('item'));
+$node->safe_psql('copy_in', qq{SET orm_triggers.actor = 'mallory'; COPY item FROM '$tmp/item.copy'});
+is($node->safe_psql('copy_in', $keep), $node->safe_psql('src', $keep), 'COPY FROM: given stamps and actors kept');
+is($node->safe_psql('copy_in', q{SELECT count(*) FROM item WHERE id <= 5 AND updated_by = 'mallory' AND created_at IS NOT NULL}),
+	'5', 'COPY FROM: NULL stamps filled with the copying transaction\'s time and actor');
+
+$node->stop;
+done_testing();

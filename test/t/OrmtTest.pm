@@ -1,0 +1,62 @@
+# OrmtTest.pm: shared by the multi-cluster TAP tests (replication, dump and
+# restore, crash).  One sample table carrying every trigger the extension
+# has, described in @TRIGGERS, so that a new feature is covered by all those
+# tests by adding its column(s) and its trigger here; a feature with effects
+# outside the table (audit log, history table, parent counters) also adds
+# its relations to @EXTRA_RELATIONS, which the tests compare the same way.
+package OrmtTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+our @EXPORT = qw(create_sample_table sample_rows sample_state);
+
+# name => column definitions, trigger events, function call (%s: nothing)
+our @TRIGGERS = (
+	[ 'created_at', 'created_at timestamptz', 'BEFORE INSERT OR UPDATE',
+		q{orm_triggers.set_created_at('created_at')} ],
+	[ 'updated_at', 'updated_at timestamptz', 'BEFORE INSERT OR UPDATE',
+		q{orm_triggers.update_last_modified('updated_at')} ],
+	[ 'created_by', 'created_by text', 'BEFORE INSERT OR UPDATE',
+		q{orm_triggers.set_actor('created_by', 'on=insert')} ],
+	[ 'updated_by', 'updated_by text', 'BEFORE INSERT OR UPDATE',
+		q{orm_triggers.set_actor('updated_by')} ],
+	[ 'protect_id', '', 'BEFORE UPDATE',
+		q{orm_triggers.protect_columns('id')} ],
+);
+
+# relations besides the sample tables whose contents the tests compare
+# (e.g. 'orm_triggers.audit_log' once it exists), as "SELECT ..." texts
+# ordered deterministically
+our @EXTRA_RELATIONS = ();
+
+# SQL creating table $name with every trigger of @TRIGGERS
+sub create_sample_table
+{
+	my ($name) = @_;
+	my $cols = join('', map { $_->[1] ne '' ? ",\n  $_->[1]" : '' } @TRIGGERS);
+	my $sql  = "CREATE TABLE $name (\n  id int PRIMARY KEY,\n  name text$cols\n);\n";
+	for my $t (@TRIGGERS)
+	{
+		$sql .= "CREATE TRIGGER ${name}_$t->[0] $t->[2] ON $name FOR EACH ROW EXECUTE FUNCTION $t->[3];\n";
+	}
+	return $sql;
+}
+
+# the rows of a table as one text, in key order
+sub sample_rows
+{
+	my ($node, $db, $name) = @_;
+	return $node->safe_psql($db, "SELECT * FROM $name ORDER BY id");
+}
+
+# the sample table plus every extra relation, as one text
+sub sample_state
+{
+	my ($node, $db, $name) = @_;
+	my $out = sample_rows($node, $db, $name);
+	$out .= "\n--\n" . $node->safe_psql($db, $_) for @EXTRA_RELATIONS;
+	return $out;
+}
+
+1;
