@@ -104,6 +104,7 @@ ormt_validate_trigger(PG_FUNCTION_ARGS)
 	const OrmtRegistered *fn;
 	Relation	rel;
 	TriggerData trigdata;
+	TriggerDesc *trigdesc;
 	Trigger    *trigger = NULL;
 
 	if (!HeapTupleIsValid(tup))
@@ -116,9 +117,16 @@ ormt_validate_trigger(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 
 	rel = relation_open(tgform->tgrelid, AccessShareLock);
-	for (int i = 0; rel->trigdesc && i < rel->trigdesc->numtriggers; i++)
-		if (rel->trigdesc->triggers[i].tgoid == tgoid)
-			trigger = &rel->trigdesc->triggers[i];
+
+	/*
+	 * Work on a copy of the trigger descriptor, as the executor does: the
+	 * build's catalog lookups accept invalidations, and a relcache rebuild
+	 * may free the relation's own.
+	 */
+	trigdesc = rel->trigdesc ? CopyTriggerDesc(rel->trigdesc) : NULL;
+	for (int i = 0; trigdesc && i < trigdesc->numtriggers; i++)
+		if (trigdesc->triggers[i].tgoid == tgoid)
+			trigger = &trigdesc->triggers[i];
 	if (trigger == NULL)
 		elog(ERROR, "trigger %u not found in the trigger descriptor of relation %u",
 			 tgoid, tgform->tgrelid);
@@ -129,6 +137,7 @@ ormt_validate_trigger(PG_FUNCTION_ARGS)
 	trigdata.tg_trigger = trigger;
 	ormt_validate(fn->spec, fn->build, &trigdata);
 
+	FreeTriggerDesc(trigdesc);
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_BOOL(true);
 }

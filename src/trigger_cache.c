@@ -765,12 +765,18 @@ ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip)
 		"update_last_modified", "set_created_at", "set_actor",
 		"increment_version", "protect_columns"
 	};
-	TriggerDesc *trigdesc = rel->trigdesc;
+	TriggerDesc *trigdesc;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	Oid			nsp;
 
-	if (trigdesc == NULL)
+	if (rel->trigdesc == NULL)
 		return;
+
+	/*
+	 * A copy: the catalog lookups below accept invalidation messages, and a
+	 * relcache rebuild may free the relation's trigger descriptor.
+	 */
+	trigdesc = CopyTriggerDesc(rel->trigdesc);
 	nsp = get_namespace_oid("orm_triggers", true);
 	for (int i = 0; i < trigdesc->numtriggers; i++)
 	{
@@ -808,6 +814,7 @@ ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip)
 			}
 		}
 	}
+	FreeTriggerDesc(trigdesc);
 }
 
 /* The column's type with domains looked through. */
