@@ -53,6 +53,9 @@
 
 PG_FUNCTION_INFO_V1(audit);
 
+/* Indexes on the log beyond which the row form writes through SPI. */
+#define AUDIT_MAX_INDEXES 16
+
 /* The log INSERT's parameters, in this order (after id). */
 #define AUDIT_NPARAMS 13
 static const char *const audit_log_columns[AUDIT_NPARAMS + 1] = {
@@ -814,8 +817,9 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 	bool	   *nulls = nullbuf;
 	List	   *indexoids;
 	int			nindexes;
-	Relation	indexes[INDEX_MAX_KEYS];
+	Relation	indexes[AUDIT_MAX_INDEXES];
 	IndexInfo **infos;
+	IndexInfo	iicopy[AUDIT_MAX_INDEXES];
 
 	/*
 	 * The entry was checked before the lock was taken: a change committed in
@@ -826,7 +830,7 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 		rel->rd_rel->relrowsecurity ||
 		(desc->constr && desc->constr->num_check > 0) ||
 		desc->natts != st->log_natts ||
-		list_length(indexoids) > INDEX_MAX_KEYS ||
+		list_length(indexoids) > AUDIT_MAX_INDEXES ||
 		!audit_index_infos(st, indexoids))
 	{
 		list_free(indexoids);
@@ -837,7 +841,18 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 	nindexes = st->nindexes;
 	infos = st->index_infos;
 	for (int x = 0; x < nindexes; x++)
+	{
 		indexes[x] = index_open(st->index_oids[x], RowExclusiveLock);
+
+		/*
+		 * An access method may keep state for the statement in ii_AmCache
+		 * (BRIN keeps a descriptor pointing into the relcache): give it a
+		 * copy that lives only as long as this write.
+		 */
+		iicopy[x] = *infos[x];
+		iicopy[x].ii_AmCache = NULL;
+		iicopy[x].ii_Context = CurrentMemoryContext;
+	}
 
 	if (desc->natts > AUDIT_NPARAMS + 1)
 	{
@@ -882,7 +897,7 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 
 		for (int x = 0; x < nindexes; x++)
 		{
-			IndexInfo  *ii = infos[x];
+			IndexInfo  *ii = &iicopy[x];
 			Datum		ivalues[INDEX_MAX_KEYS];
 			bool		inulls[INDEX_MAX_KEYS];
 
