@@ -298,14 +298,10 @@ COMMENT ON TABLE orm_triggers.audit_log IS
     'Changes logged by orm_triggers.audit(): one row per changed row (TRUNCATE: one per statement)';
 
 -- row_history/row_as_of: one row's entries in order (TRUNCATEs: key IS NULL).
--- Keyed by a 64-bit hash of the key, not the key itself: a btree of jsonb
--- compares jsonb values (detoasted, iterated) a dozen times per insert, a
--- bigint is one machine comparison.  Readers compare the key itself as well,
--- so two keys with the same hash are told apart.  No CHECK constraints and
--- no other expression or partial indexes: each would cost every audited
--- row an expression evaluation.
+-- No CHECK constraints and no expression or partial indexes: each would
+-- cost every audited row an expression evaluation.
 CREATE INDEX audit_log_row_idx ON orm_triggers.audit_log
-    USING btree (table_oid, pg_catalog.jsonb_hash_extended(key, 0), id);
+    USING btree (table_oid, key, id);
 -- purge_audit_log.  tx_time grows with id, so it follows the physical order
 -- of the log: a BRIN index serves range deletes of old entries, and costs an
 -- insert almost nothing (no entry per row; the open range is not summarized
@@ -340,8 +336,6 @@ AS $$
         SELECT a.*
           FROM orm_triggers.audit_log AS a
          WHERE a.table_oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
-           AND pg_catalog.jsonb_hash_extended(a.key, 0)
-               OPERATOR(pg_catalog.=) pg_catalog.jsonb_hash_extended($2, 0)
            AND a.key OPERATOR(pg_catalog.=) $2
     ), first AS (
         SELECT pg_catalog.min(m.id) AS id FROM mine AS m

@@ -120,8 +120,6 @@ typedef struct AuditState
 	int			nindexes;		/* -1: not known yet */
 	Oid		   *index_oids;
 	IndexInfo **index_infos;
-	ExprContext *econtext;		/* index expressions: their context and */
-	TupleTableSlot *slot;		/* the log row they read (virtual) */
 } AuditState;
 
 static const OrmtOptionDef audit_options[] = {
@@ -663,10 +661,9 @@ audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
 
 /*
  * Can the row form write the log without the executor?  Only when nothing
- * but our columns, their NOT NULLs and indexes (on columns or immutable
- * expressions, as the installed hash of the key) are there: no triggers,
- * rules, CHECK constraints, row security, partial or exclusion indexes,
- * extra columns or another table access method.  Then one row
+ * but our columns, their NOT NULLs and plain indexes are there: no
+ * triggers, rules, CHECK constraints, row security, expression or partial
+ * indexes, extra columns or another table access method.  Then one row
  * costs a heap insert and its index inserts, not an executor start-up.  A
  * change to the log (ALTER TABLE, CREATE INDEX, CREATE TRIGGER) invalidates
  * the entry, and this is decided again.
@@ -713,7 +710,8 @@ audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
 	foreach(lc, indexes)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
-		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
 			!idx->rd_index->indisexclusion;
 
 		index_close(idx, AccessShareLock);
@@ -732,15 +730,14 @@ done:
 
 /*
  * Are the IndexInfos kept in st those of the log's current indexes?  If not,
- * build them anew (index expressions compiled once, evaluated per row over a
- * virtual slot, as FormIndexDatum does), unless an index is partial or an
- * exclusion constraint (created since the entry was built): then return
- * false, and the caller writes through SPI instead.  Whether an
+ * build them anew, unless an index is no longer plain (an expression,
+ * partial or exclusion index created since the entry was built): then
+ * return false, and the caller writes through SPI instead.  Whether an
  * index is ready for inserts (CREATE INDEX CONCURRENTLY) is read from the
  * open index at each write, never from here.
  */
 static bool
-audit_index_infos(AuditState *st, Relation rel, List *indexoids)
+audit_index_infos(AuditState *st, List *indexoids)
 {
 	int			n = list_length(indexoids);
 	ListCell   *lc;
@@ -769,24 +766,14 @@ audit_index_infos(AuditState *st, Relation rel, List *indexoids)
 	foreach(lc, indexoids)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
 			!idx->rd_index->indisexclusion;
 
 		if (plain)
 		{
 			oids[k] = lfirst_oid(lc);
 			infos[k] = BuildIndexInfo(idx);
-			/* index expressions (immutable), compiled once per entry */
-			if (infos[k]->ii_Expressions != NIL)
-			{
-				infos[k]->ii_ExpressionsState = ExecInitExprList(infos[k]->ii_Expressions, NULL);
-				if (st->econtext == NULL)
-				{
-					st->econtext = CreateStandaloneExprContext();
-					st->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
-														&TTSOpsVirtual);
-				}
-			}
 		}
 		index_close(idx, NoLock);
 		if (!plain)
@@ -844,7 +831,7 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 		(desc->constr && desc->constr->num_check > 0) ||
 		desc->natts != st->log_natts ||
 		list_length(indexoids) > AUDIT_MAX_INDEXES ||
-		!audit_index_infos(st, rel, indexoids))
+		!audit_index_infos(st, indexoids))
 	{
 		list_free(indexoids);
 		table_close(rel, NoLock);
@@ -907,16 +894,6 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 		nulls[ida] = false;
 		tuple = heap_form_tuple(desc, values, nulls);
 		simple_heap_insert(rel, tuple);
-		if (st->econtext != NULL)
-		{
-			TupleTableSlot *slot = st->slot;
-
-			ExecClearTuple(slot);
-			memcpy(slot->tts_values, values, sizeof(Datum) * desc->natts);
-			memcpy(slot->tts_isnull, nulls, sizeof(bool) * desc->natts);
-			ExecStoreVirtualTuple(slot);
-			st->econtext->ecxt_scantuple = slot;
-		}
 
 		for (int x = 0; x < nindexes; x++)
 		{
@@ -924,36 +901,20 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 			Datum		ivalues[INDEX_MAX_KEYS];
 			bool		inulls[INDEX_MAX_KEYS];
 
-			ListCell   *expr = list_head(ii->ii_ExpressionsState);
-
 			if (!indexes[x]->rd_index->indisready)
 				continue;
 			for (int c = 0; c < ii->ii_NumIndexAttrs; c++)
 			{
 				int			a = ii->ii_IndexAttrNumbers[c] - 1;
 
-				if (a >= 0)
-				{
-					ivalues[c] = values[a];
-					inulls[c] = nulls[a];
-				}
-				else
-				{
-					ivalues[c] = ExecEvalExprSwitchContext((ExprState *) lfirst(expr),
-														   st->econtext, &inulls[c]);
-					expr = lnext(ii->ii_ExpressionsState, expr);
-				}
+				ivalues[c] = values[a];
+				inulls[c] = nulls[a];
 			}
 			index_insert(indexes[x], ivalues, inulls, &tuple->t_self, rel,
 						 indexes[x]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
 						 false, ii);
 		}
 		heap_freetuple(tuple);
-		if (st->econtext != NULL)
-		{
-			ExecClearTuple(st->slot);
-			ResetExprContext(st->econtext);
-		}
 	}
 
 	for (int x = 0; x < nindexes; x++)
