@@ -53,6 +53,9 @@
 
 PG_FUNCTION_INFO_V1(audit);
 
+/* Indexes on the log beyond which the row form writes through SPI. */
+#define AUDIT_MAX_INDEXES 16
+
 /* The log INSERT's parameters, in this order (after id). */
 #define AUDIT_NPARAMS 13
 static const char *const audit_log_columns[AUDIT_NPARAMS + 1] = {
@@ -72,6 +75,7 @@ typedef enum AuditJsonKind
 	AJ_JSONB,					/* as is */
 	AJ_JSON,					/* parsed; see json_value() */
 	AJ_STRING,					/* the output function's text */
+	AJ_TEXT,					/* text, varchar: the value itself */
 	AJ_GENERIC					/* arrays, composites, json casts: to_jsonb */
 } AuditJsonKind;
 
@@ -81,6 +85,7 @@ typedef struct AuditColumn
 	char	   *name;
 	int			namelen;
 	Oid			typid;
+	Oid			basetypid;		/* typid, or the domain's base type */
 	int16		typlen;
 	bool		typbyval;
 	AuditJsonKind kind;
@@ -92,8 +97,12 @@ typedef struct AuditState
 	bool		full;			/* full rows on UPDATE */
 	int			ncols;			/* logged columns */
 	AuditColumn *cols;
+	int		   *cols_order;		/* cols[] positions in jsonb key order */
+	bool		cols_scalar;	/* no column needs the token-wise builder */
 	int			nkeys;			/* primary-key columns (logged or not) */
 	AuditColumn *keys;
+	int		   *keys_order;
+	bool		keys_scalar;
 	bool	   *key_logged;		/* per key column: also a logged column */
 	Oid			table_oid;		/* the partition root */
 	NameData	schema_name;
@@ -105,6 +114,12 @@ typedef struct AuditState
 	Oid			log_relid;
 	Oid			seq_relid;		/* the identity sequence of id */
 	AttrNumber	log_attnum[AUDIT_NPARAMS + 1];	/* id, then the parameters */
+	int			log_natts;		/* attributes of the log, dropped ones too */
+	/* the log's indexes as last seen by the direct write, with their IndexInfo */
+	MemoryContext cxt;			/* the entry's: holds the arrays below */
+	int			nindexes;		/* -1: not known yet */
+	Oid		   *index_oids;
+	IndexInfo **index_infos;
 } AuditState;
 
 static const OrmtOptionDef audit_options[] = {
@@ -148,6 +163,7 @@ resolve_audit_column(Form_pg_attribute att, AuditColumn *col)
 	col->name = pstrdup(NameStr(att->attname));
 	col->namelen = strlen(col->name);
 	col->typid = att->atttypid;
+	col->basetypid = base;
 	col->typlen = att->attlen;
 	col->typbyval = att->attbyval;
 
@@ -176,6 +192,10 @@ resolve_audit_column(Form_pg_attribute att, AuditColumn *col)
 			break;
 		case JSONOID:
 			col->kind = AJ_JSON;
+			break;
+		case TEXTOID:
+		case VARCHAROID:
+			col->kind = AJ_TEXT;
 			break;
 		default:
 			col->kind = AJ_STRING;
@@ -254,25 +274,41 @@ push_jsonb(JsonbParseState **ps, Jsonb *jb)
 	pushJsonbValue(ps, WJB_VALUE, &v);
 }
 
+/* Is a kind rendered as a jsonb scalar (no nested container)? */
+static inline bool
+kind_is_scalar(AuditJsonKind kind)
+{
+	return kind != AJ_JSONB && kind != AJ_JSON && kind != AJ_GENERIC;
+}
+
 /*
- * Push one non-NULL column value.  The rendering is to_jsonb's: numbers
- * that are not finite (NaN, Infinity) become strings, datetimes ISO 8601
- * strings, bytea its hex text.  A json value holding the escape \u0000,
- * which jsonb cannot represent, is stored as a JSON string with the json
- * text, rather than failing the user's statement.
+ * NaN or an infinity?  Special numerics have both top bits of the first
+ * header word set (NaN alone before PostgreSQL 14); this is the on-disk
+ * format, which pg_upgrade keeps stable.
+ */
+static inline bool
+numeric_is_special(Numeric n)
+{
+	uint16		header = *(uint16 *) VARDATA(n);
+
+	return (header & 0xC000) == 0xC000;
+}
+
+/*
+ * The jsonb scalar of one non-NULL value of a column of a scalar kind.  The
+ * rendering is to_jsonb's: numbers that are not finite (NaN, Infinity)
+ * become strings, datetimes ISO 8601 strings, bytea its hex text.  Values
+ * that need no conversion (text, numeric) are used in place, not copied.
  */
 static void
-push_value(JsonbParseState **ps, AuditColumn *col, Datum value)
+scalar_value(AuditColumn *col, Datum value, JsonbValue *v)
 {
-	JsonbValue	v;
-
 	switch (col->kind)
 	{
 		case AJ_BOOL:
-			v.type = jbvBool;
-			v.val.boolean = DatumGetBool(value);
-			pushJsonbValue(ps, WJB_VALUE, &v);
-			break;
+			v->type = jbvBool;
+			v->val.boolean = DatumGetBool(value);
+			return;
 		case AJ_INT:
 			{
 				int64		i;
@@ -283,37 +319,91 @@ push_value(JsonbParseState **ps, AuditColumn *col, Datum value)
 					i = DatumGetInt32(value);
 				else
 					i = DatumGetInt64(value);
-				v.type = jbvNumeric;
-				v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric,
-																	Int64GetDatum(i)));
-				pushJsonbValue(ps, WJB_VALUE, &v);
-				break;
+				v->type = jbvNumeric;
+				v->val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric,
+																	 Int64GetDatum(i)));
+				return;
 			}
 		case AJ_NUMBER:
 			{
-				char	   *s = OutputFunctionCall(&col->fn, value);
+				char	   *s;
 
+				if (col->basetypid == NUMERICOID)
+				{
+					/* numeric_in(numeric_out(x)) is x itself: skip both */
+					Numeric		n = DatumGetNumeric(value);
+
+					if (!numeric_is_special(n))
+					{
+						v->type = jbvNumeric;
+						v->val.numeric = n;
+						return;
+					}
+				}
+				s = OutputFunctionCall(&col->fn, value);
 				if (strpbrk(s, "Nn") != NULL)
-					push_string(ps, WJB_VALUE, s, strlen(s));
+				{
+					v->type = jbvString;
+					v->val.string.val = s;
+					v->val.string.len = strlen(s);
+				}
 				else
 				{
-					v.type = jbvNumeric;
-					v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-																		CStringGetDatum(s),
-																		ObjectIdGetDatum(InvalidOid),
-																		Int32GetDatum(-1)));
-					pushJsonbValue(ps, WJB_VALUE, &v);
+					v->type = jbvNumeric;
+					v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																		 CStringGetDatum(s),
+																		 ObjectIdGetDatum(InvalidOid),
+																		 Int32GetDatum(-1)));
 				}
-				break;
+				return;
 			}
 		case AJ_DATETIME:
 			{
-				char	   *s = JsonEncodeDateTime(NULL, value,
-												   getBaseType(col->typid), NULL);
+				char	   *s = JsonEncodeDateTime(NULL, value, col->basetypid, NULL);
 
-				push_string(ps, WJB_VALUE, s, strlen(s));
-				break;
+				v->type = jbvString;
+				v->val.string.val = s;
+				v->val.string.len = strlen(s);
+				return;
 			}
+		case AJ_TEXT:
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				v->type = jbvString;
+				v->val.string.val = VARDATA_ANY(t);
+				v->val.string.len = VARSIZE_ANY_EXHDR(t);
+				return;
+			}
+		case AJ_STRING:
+			{
+				char	   *s = OutputFunctionCall(&col->fn, value);
+
+				v->type = jbvString;
+				v->val.string.val = s;
+				v->val.string.len = strlen(s);
+				return;
+			}
+		case AJ_JSONB:
+		case AJ_JSON:
+		case AJ_GENERIC:
+			break;
+	}
+	elog(ERROR, "orm_triggers: column \"%s\" is not of a scalar kind", col->name);
+}
+
+/*
+ * Push one non-NULL column value.  A json value holding the escape \u0000,
+ * which jsonb cannot represent, is stored as a JSON string with the json
+ * text, rather than failing the user's statement.
+ */
+static void
+push_value(JsonbParseState **ps, AuditColumn *col, Datum value)
+{
+	JsonbValue	v;
+
+	switch (col->kind)
+	{
 		case AJ_JSONB:
 			push_jsonb(ps, DatumGetJsonbP(value));
 			break;
@@ -328,29 +418,93 @@ push_value(JsonbParseState **ps, AuditColumn *col, Datum value)
 																	  CStringGetDatum(s))));
 				break;
 			}
-		case AJ_STRING:
-			{
-				char	   *s = OutputFunctionCall(&col->fn, value);
-
-				push_string(ps, WJB_VALUE, s, strlen(s));
-				break;
-			}
 		case AJ_GENERIC:
 			push_jsonb(ps, DatumGetJsonbP(FunctionCall1(&col->fn, value)));
+			break;
+		default:
+			scalar_value(col, value, &v);
+			pushJsonbValue(ps, WJB_VALUE, &v);
 			break;
 	}
 }
 
 /*
+ * The positions of cols[] in the order jsonb keeps object keys (shorter
+ * names first, then bytewise), so that an object can be built already
+ * sorted.  Sets *scalar when every column is of a scalar kind.
+ */
+static int *
+jsonb_key_order(AuditColumn *cols, int ncols, bool *scalar)
+{
+	int		   *order = palloc(sizeof(int) * Max(ncols, 1));
+
+	*scalar = true;
+	for (int i = 0; i < ncols; i++)
+	{
+		int			j = i;
+
+		if (!kind_is_scalar(cols[i].kind))
+			*scalar = false;
+		/* insertion sort: a table has few columns, and this runs once */
+		while (j > 0)
+		{
+			AuditColumn *p = &cols[order[j - 1]];
+
+			if (p->namelen < cols[i].namelen ||
+				(p->namelen == cols[i].namelen &&
+				 memcmp(p->name, cols[i].name, p->namelen) < 0))
+				break;
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	return order;
+}
+
+/*
  * A jsonb object of the columns cols[i] for which mask is NULL or
- * mask[i] is true, from a slot whose attributes are all deformed.
+ * mask[i] is true, from a slot whose attributes are all deformed.  When
+ * every column is a scalar (scalar, with order from jsonb_key_order) the
+ * object is built in one piece, its keys already in jsonb order; otherwise
+ * token by token, so that nested jsonb values are unpacked.
  */
 static Datum
-columns_jsonb(AuditColumn *cols, int ncols, const bool *mask,
-			  TupleTableSlot *slot)
+columns_jsonb(AuditColumn *cols, int ncols, const int *order, bool scalar,
+			  const bool *mask, TupleTableSlot *slot)
 {
 	JsonbParseState *ps = NULL;
 	JsonbValue *res;
+
+	if (scalar)
+	{
+		JsonbValue	obj;
+		JsonbPair  *pairs = palloc(sizeof(JsonbPair) * Max(ncols, 1));
+		int			n = 0;
+
+		for (int k = 0; k < ncols; k++)
+		{
+			int			i = order[k];
+			AuditColumn *col = &cols[i];
+			int			a = col->attnum - 1;
+			JsonbPair  *p = &pairs[n];
+
+			if (mask && !mask[i])
+				continue;
+			p->key.type = jbvString;
+			p->key.val.string.val = col->name;
+			p->key.val.string.len = col->namelen;
+			p->order = n++;
+			if (slot->tts_isnull[a])
+				p->value.type = jbvNull;
+			else
+				scalar_value(col, slot->tts_values[a], &p->value);
+		}
+		obj.type = jbvObject;
+		obj.val.object.nPairs = n;
+		obj.val.object.pairs = pairs;
+		return JsonbPGetDatum(JsonbValueToJsonb(&obj));
+	}
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < ncols; i++)
@@ -381,7 +535,7 @@ columns_jsonb(AuditColumn *cols, int ncols, const bool *mask,
  */
 
 /* The session user's name, looked up once per session user. */
-static const char *
+static Name
 audit_session_user(void)
 {
 	static Oid	cached_oid = InvalidOid;
@@ -396,7 +550,39 @@ audit_session_user(void)
 		pfree(name);
 		cached_oid = userid;
 	}
-	return NameStr(cached_name);
+	return &cached_name;
+}
+
+/*
+ * The actor as text: orm_triggers.actor when set, else the session user.
+ * The text of the last actor is kept, so rows after the first of a
+ * statement (or of a request that sets it once) build nothing.
+ */
+static Datum
+audit_actor(void)
+{
+	static char *last_actor = NULL;
+	static text *last_text = NULL;
+	const char *actor = (ormt_actor != NULL && ormt_actor[0] != '\0') ?
+		ormt_actor : NameStr(*audit_session_user());
+
+	if (last_actor == NULL || strcmp(last_actor, actor) != 0)
+	{
+		char	   *copy = MemoryContextStrdup(TopMemoryContext, actor);
+		text	   *t = cstring_to_text(actor);
+		text	   *tcopy = MemoryContextAlloc(TopMemoryContext, VARSIZE(t));
+
+		memcpy(tcopy, t, VARSIZE(t));
+		pfree(t);
+		if (last_actor != NULL)
+		{
+			pfree(last_actor);
+			pfree(last_text);
+		}
+		last_actor = copy;
+		last_text = tcopy;
+	}
+	return PointerGetDatum(last_text);
 }
 
 /*
@@ -456,15 +642,13 @@ static void
 audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
 {
 	bool		ctxnull;
-	const char *actor = (ormt_actor != NULL && ormt_actor[0] != '\0') ?
-		ormt_actor : audit_session_user();
 
 	memset(nulls, ' ', AUDIT_NPARAMS);
 	values[0] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	values[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-	values[3] = CStringGetTextDatum(actor);
-	values[4] = DirectFunctionCall1(namein, CStringGetDatum(audit_session_user()));
+	values[3] = audit_actor();
+	values[4] = NameGetDatum(audit_session_user());
 	values[5] = audit_context(&ctxnull);
 	if (ctxnull)
 		nulls[5] = 'n';
@@ -496,6 +680,9 @@ audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
 
 	st->direct = false;
 	st->log_relid = logrel;
+	st->log_natts = desc->natts;
+	st->nindexes = -1;
+	st->cxt = CurrentMemoryContext;
 	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
 		rel->rd_rel->relkind != RELKIND_RELATION ||
 		rel->trigdesc != NULL || rel->rd_rules != NULL ||
@@ -542,37 +729,139 @@ done:
 }
 
 /*
+ * Are the IndexInfos kept in st those of the log's current indexes?  If not,
+ * build them anew, unless an index is no longer plain (an expression,
+ * partial or exclusion index created since the entry was built): then
+ * return false, and the caller writes through SPI instead.  Whether an
+ * index is ready for inserts (CREATE INDEX CONCURRENTLY) is read from the
+ * open index at each write, never from here.
+ */
+static bool
+audit_index_infos(AuditState *st, List *indexoids)
+{
+	int			n = list_length(indexoids);
+	ListCell   *lc;
+	int			k = 0;
+	Oid		   *oids;
+	IndexInfo **infos;
+	MemoryContext old;
+
+	if (st->nindexes == n)
+	{
+		foreach(lc, indexoids)
+		{
+			if (st->index_oids[k] != lfirst_oid(lc))
+				break;
+			k++;
+		}
+		if (k == n)
+			return true;
+	}
+
+	st->nindexes = -1;
+	old = MemoryContextSwitchTo(st->cxt);
+	oids = palloc(sizeof(Oid) * Max(n, 1));
+	infos = palloc(sizeof(IndexInfo *) * Max(n, 1));
+	k = 0;
+	foreach(lc, indexoids)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			!idx->rd_index->indisexclusion;
+
+		if (plain)
+		{
+			oids[k] = lfirst_oid(lc);
+			infos[k] = BuildIndexInfo(idx);
+		}
+		index_close(idx, NoLock);
+		if (!plain)
+		{
+			MemoryContextSwitchTo(old);
+			return false;
+		}
+		k++;
+	}
+	MemoryContextSwitchTo(old);
+	if (st->index_oids)
+	{
+		pfree(st->index_oids);
+		pfree(st->index_infos);
+	}
+	st->index_oids = oids;
+	st->index_infos = infos;
+	st->nindexes = n;
+	return true;
+}
+
+/*
  * The write without the executor: for each of n rows, an id from the
  * identity sequence, one heap tuple and an entry in every index (unique
  * ones checked), as the executor would make them.  The relation and its
- * indexes are opened once for all rows.  The first ten parameters are
+ * indexes are opened once for all rows; their IndexInfos are built once
+ * per trigger entry (audit_index_infos).  The first ten parameters are
  * common; key, old and new values come from params[10..12] (n == 1) or
- * from the batch arrays.
+ * from the batch arrays.  Returns false, having written nothing, when the
+ * log changed since the entry was built so that it needs the executor.
  */
-static void
+static bool
 audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 				   int n, Datum **arr, bool **arrnull)
 {
 	Relation	rel = table_open(st->log_relid, RowExclusiveLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
-	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
-	List	   *indexoids = RelationGetIndexList(rel);
-	int			nindexes = list_length(indexoids);
-	Relation   *indexes = palloc(sizeof(Relation) * Max(nindexes, 1));
-	IndexInfo **infos = palloc(sizeof(IndexInfo *) * Max(nindexes, 1));
-	ListCell   *lc;
-	int			k = 0;
+	Datum		valbuf[AUDIT_NPARAMS + 1];
+	bool		nullbuf[AUDIT_NPARAMS + 1];
+	Datum	   *values = valbuf;
+	bool	   *nulls = nullbuf;
+	List	   *indexoids;
+	int			nindexes;
+	Relation	indexes[AUDIT_MAX_INDEXES];
+	IndexInfo **infos;
+	IndexInfo	iicopy[AUDIT_MAX_INDEXES];
 
-	foreach(lc, indexoids)
+	/*
+	 * The entry was checked before the lock was taken: a change committed in
+	 * between (a trigger, rule, column or index added) is seen only now.
+	 */
+	indexoids = RelationGetIndexList(rel);
+	if (rel->trigdesc != NULL || rel->rd_rules != NULL ||
+		rel->rd_rel->relrowsecurity ||
+		(desc->constr && desc->constr->num_check > 0) ||
+		desc->natts != st->log_natts ||
+		list_length(indexoids) > AUDIT_MAX_INDEXES ||
+		!audit_index_infos(st, indexoids))
 	{
-		indexes[k] = index_open(lfirst_oid(lc), RowExclusiveLock);
-		infos[k] = BuildIndexInfo(indexes[k]);
-		k++;
+		list_free(indexoids);
+		table_close(rel, NoLock);
+		return false;
+	}
+	list_free(indexoids);
+	nindexes = st->nindexes;
+	infos = st->index_infos;
+	for (int x = 0; x < nindexes; x++)
+	{
+		indexes[x] = index_open(st->index_oids[x], RowExclusiveLock);
+
+		/*
+		 * An access method may keep state for the statement in ii_AmCache
+		 * (BRIN keeps a descriptor pointing into the relcache): give it a
+		 * copy that lives only as long as this write.
+		 */
+		iicopy[x] = *infos[x];
+		iicopy[x].ii_AmCache = NULL;
+		iicopy[x].ii_Context = CurrentMemoryContext;
 	}
 
-	for (int i = 0; i < desc->natts; i++)
-		nulls[i] = true;
+	if (desc->natts > AUDIT_NPARAMS + 1)
+	{
+		/* dropped columns */
+		values = palloc(sizeof(Datum) * desc->natts);
+		nulls = palloc(sizeof(bool) * desc->natts);
+		for (int i = 0; i < desc->natts; i++)
+			nulls[i] = true;
+	}
 	for (int j = 0; j < 10; j++)
 	{
 		int			a = st->log_attnum[j + 1] - 1;
@@ -608,11 +897,11 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 
 		for (int x = 0; x < nindexes; x++)
 		{
-			IndexInfo  *ii = infos[x];
+			IndexInfo  *ii = &iicopy[x];
 			Datum		ivalues[INDEX_MAX_KEYS];
 			bool		inulls[INDEX_MAX_KEYS];
 
-			if (!ii->ii_ReadyForInserts)
+			if (!indexes[x]->rd_index->indisready)
 				continue;
 			for (int c = 0; c < ii->ii_NumIndexAttrs; c++)
 			{
@@ -630,8 +919,8 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 
 	for (int x = 0; x < nindexes; x++)
 		index_close(indexes[x], NoLock);
-	list_free(indexoids);
 	table_close(rel, NoLock);
+	return true;
 }
 
 /*
@@ -647,13 +936,16 @@ audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls,
 
 	if (direct)
 	{
+		bool		done;
+
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(st->log_owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
-		audit_write_direct(st, values, nulls, 1, NULL, NULL);
+		done = audit_write_direct(st, values, nulls, 1, NULL, NULL);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
-		return;
+		if (done)
+			return;
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -809,6 +1101,8 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 		resolve_audit_column(TupleDescAttr(tupdesc, pk[i] - 1), &st->keys[i]);
 		st->key_logged[i] = !excluded[pk[i]];
 	}
+	st->cols_order = jsonb_key_order(st->cols, st->ncols, &st->cols_scalar);
+	st->keys_order = jsonb_key_order(st->keys, st->nkeys, &st->keys_scalar);
 
 	/* the INSERT */
 	initStringInfo(&sql);
@@ -892,25 +1186,28 @@ audit_change(AuditState *st, TupleTableSlot *oldslot, TupleTableSlot *newslot,
 		if (!any && !key_changed)
 			return false;
 		/* a key change logs whole rows: the new key's history starts here */
-		values[11] = columns_jsonb(st->cols, st->ncols,
+		values[11] = columns_jsonb(st->cols, st->ncols, st->cols_order, st->cols_scalar,
 								   st->full || key_changed ? NULL : changed, oldslot);
-		values[12] = columns_jsonb(st->cols, st->ncols,
+		values[12] = columns_jsonb(st->cols, st->ncols, st->cols_order, st->cols_scalar,
 								   st->full || key_changed ? NULL : changed, newslot);
 		nulls[11] = nulls[12] = ' ';
 	}
 	else if (newslot)
 	{
-		values[12] = columns_jsonb(st->cols, st->ncols, NULL, newslot);
+		values[12] = columns_jsonb(st->cols, st->ncols, st->cols_order, st->cols_scalar,
+								   NULL, newslot);
 		nulls[12] = ' ';
 	}
 	else
 	{
-		values[11] = columns_jsonb(st->cols, st->ncols, NULL, oldslot);
+		values[11] = columns_jsonb(st->cols, st->ncols, st->cols_order, st->cols_scalar,
+								   NULL, oldslot);
 		nulls[11] = ' ';
 	}
 	if (st->nkeys > 0)
 	{
-		values[10] = columns_jsonb(st->keys, st->nkeys, NULL, keyslot);
+		values[10] = columns_jsonb(st->keys, st->nkeys, st->keys_order, st->keys_scalar,
+								   NULL, keyslot);
 		nulls[10] = ' ';
 	}
 	return true;
@@ -1027,6 +1324,7 @@ batch_flush(OrmtTriggerEntry *entry, AuditState *st, AuditBatch *b,
 	int			dims[1];
 	int			lbs[1] = {1};
 	MemoryContext old;
+	bool		done = false;
 
 	if (b->n == 0)
 		return;
@@ -1039,10 +1337,10 @@ batch_flush(OrmtTriggerEntry *entry, AuditState *st, AuditBatch *b,
 		SetUserIdAndSecContext(st->log_owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
-		audit_write_direct(st, values, nulls, b->n, b->arr, b->arrnull);
+		done = audit_write_direct(st, values, nulls, b->n, b->arr, b->arrnull);
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
-	else
+	if (!done)
 	{
 		old = MemoryContextSwitchTo(b->cxt);
 		dims[0] = b->n;
