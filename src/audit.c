@@ -1028,7 +1028,6 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	};
 	bool		row = TRIGGER_FOR_ROW(tgtype);
 	StringInfoData sql;
-	SPIPlanPtr	plan;
 
 	/* the log itself */
 	nsp = get_namespace_oid("orm_triggers", false);
@@ -1118,21 +1117,12 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 							   "pg_catalog.unnest($13)) AS u (k, o, n)");
 		argtypes[10] = argtypes[11] = argtypes[12] = JSONBARRAYOID;
 	}
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	/*
 	 * A generic plan: the statement form's arrays are parameters, never
 	 * constants copied into a plan made for one fire.
 	 */
-	plan = SPI_prepare_cursor(sql.data, AUDIT_NPARAMS, argtypes,
-							  CURSOR_OPT_GENERIC_PLAN);
-	if (plan == NULL)
-		elog(ERROR, "orm_triggers: could not prepare the audit insert: %s",
-			 SPI_result_code_string(SPI_result));
-	ormt_cache_keep_plan(entry, plan);
-	st->plan = plan;
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	st->plan = ormt_cache_prepare(entry, sql.data, AUDIT_NPARAMS, argtypes,
+								  CURSOR_OPT_GENERIC_PLAN);
 
 	entry->data = st;
 }

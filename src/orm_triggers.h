@@ -130,6 +130,9 @@ extern OrmtTriggerEntry *ormt_trigger_entry(FunctionCallInfo fcinfo,
 											OrmtBuildFunc build);
 extern void ormt_cache_add_dependency(OrmtTriggerEntry *entry, Oid relid);
 extern void ormt_cache_keep_plan(OrmtTriggerEntry *entry, SPIPlanPtr plan);
+extern SPIPlanPtr ormt_cache_prepare(OrmtTriggerEntry *entry, const char *sql,
+									 int nargs, Oid *argtypes,
+									 int cursor_options);
 extern void ormt_cache_init(void);
 
 /* argument helpers, for build callbacks (trigger_cache.c) */

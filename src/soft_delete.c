@@ -284,7 +284,6 @@ ormt_soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	Oid			argtypes[2];
 	Oid			root;
 	char	   *sql;
-	SPIPlanPtr	plan;
 
 	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
 		ereport(ERROR,
@@ -320,16 +319,7 @@ ormt_soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	argtypes[0] = base;
 	argtypes[1] = TIDOID;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(sql, 2, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	ormt_cache_keep_plan(entry, plan);
-	st->plan = plan;
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	st->plan = ormt_cache_prepare(entry, sql, 2, argtypes, 0);
 
 	entry->data = st;
 }

@@ -660,6 +660,28 @@ ormt_cache_keep_plan(OrmtTriggerEntry *entry, SPIPlanPtr plan)
 	entry->plans[entry->nplans++] = plan;
 }
 
+/*
+ * Prepare sql in its own SPI connection and keep the plan in the entry
+ * (freed on rebuild).  For build callbacks.
+ */
+SPIPlanPtr
+ormt_cache_prepare(OrmtTriggerEntry *entry, const char *sql, int nargs,
+				   Oid *argtypes, int cursor_options)
+{
+	SPIPlanPtr	plan;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, cursor_options);
+	if (plan == NULL)
+		elog(ERROR, "orm_triggers: could not prepare \"%s\" for trigger \"%s\": %s",
+			 sql, entry->tgname, SPI_result_code_string(SPI_result));
+	ormt_cache_keep_plan(entry, plan);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	return plan;
+}
+
 /* Raw value of option name, or NULL when not given. */
 const char *
 ormt_option(const OrmtArgs *args, const char *name)
