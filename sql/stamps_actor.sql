@@ -63,6 +63,20 @@ SET orm_triggers.actor = 'toucher';
 UPDATE t SET x = x WHERE id = 2;
 SELECT id, created_by, updated_by FROM t WHERE id = 2;
 
+-- ignore=: a change to an ignored column alone keeps the last actor, as
+-- update_last_modified's ignore= keeps updated_at
+CREATE TABLE ti (id int PRIMARY KEY, views int, name text, updated_by text);
+CREATE TRIGGER ti_by BEFORE INSERT OR UPDATE ON ti
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.set_actor('updated_by', 'ignore=views');
+SET orm_triggers.actor = 'writer';
+INSERT INTO ti VALUES (1, 0, 'a', NULL);
+SET orm_triggers.actor = 'reader';
+UPDATE ti SET views = views + 1;
+SELECT views, updated_by FROM ti;
+UPDATE ti SET views = views + 1, name = 'b';
+SELECT views, name, updated_by FROM ti;
+SET orm_triggers.actor = 'toucher';
+
 -- SET LOCAL ends with the transaction; RESET and '' mean the session user
 BEGIN;
 SET LOCAL orm_triggers.actor = 'local-actor';

@@ -497,7 +497,7 @@ protect_columns(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------------------
- * set_actor(col [, 'on=insert'])
+ * set_actor(col [, 'on=insert'] [, 'ignore=c1,c2'])
  *
  * BEFORE INSERT OR UPDATE, FOR EACH ROW.
  *
@@ -509,7 +509,9 @@ protect_columns(PG_FUNCTION_ARGS)
  * setting anyway).
  * UPDATE: when the row changed (as update_last_modified decides it), the
  * column becomes the actor; on a no-op update, and always with on=insert
- * (created_by), the old value is kept.
+ * (created_by), the old value is kept.  ignore=c1,c2: changes to those
+ * columns alone do not count (give it the same list as the table's
+ * update_last_modified, so updated_by and updated_at move together).
  * ------------------------------------------------------------------------
  */
 typedef struct ActorState
@@ -535,6 +537,7 @@ static const char *const actor_on[] = {"insert", "insert_or_update", NULL};
 
 static const OrmtOptionDef actor_options[] = {
 	{"on", ORMT_OPT_ENUM, actor_on},
+	{"ignore", ORMT_OPT_COLUMNS, NULL},
 	{NULL}
 };
 
@@ -584,7 +587,11 @@ ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	{
 		bool	   *skip = palloc0(sizeof(bool) * (RelationGetDescr(rel)->natts + 1));
 
+		ListCell   *lc;
+
 		skip[st->attnum] = true;
+		foreach(lc, ormt_option_columns(args, "ignore"))
+			skip[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
 		change_check_build(&st->changes, trigdata, skip);
 	}
 	entry->data = st;
