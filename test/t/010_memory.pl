@@ -277,7 +277,8 @@ sub check_growth
 	{
 		my $bd = sub { my ($p, $n) = @_; my $x = 0; $x += $ctx{$p}{$n}{$_} // 0 for keys %by_design; $x };
 		my $extra = ($bd->("$phase/m", $to) - $bd->("$phase/m", $from)) - ($bd->("$phase/c", $to) - $bd->("$phase/c", $from));
-		note(sprintf('%s: pending NOTIFYs (left out): %+d bytes, %.1f a row', $phase, $extra, $extra / ($to - $from)));
+		note(sprintf('%s: TopTransactionContext and Pending Notifies (left out; pending NOTIFYs in the AFTER phases): %+d bytes, %.1f a row',
+				$phase, $extra, $extra / ($to - $from)));
 	}
 	cmp_ok($growth, '<=', $slack, "$phase: $what (grew $growth bytes more than without triggers)")
 	  or diag("contexts that grew with triggers:\n" . growth_report("$phase/m", $from, $to)
