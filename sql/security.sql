@@ -159,6 +159,68 @@ SET orm_triggers.actor = '1; DROP TABLE sec.victim';
 INSERT INTO sec.numeric_actor VALUES (1, NULL);
 RESET orm_triggers.actor;
 
+
+-- ---------------------------------------------------------------------
+-- audit log tampering by a role that writes an audited table
+-- ---------------------------------------------------------------------
+-- ormt_app owns sec.ledger, which is audited, versioned, soft-deleting and
+-- notifying; it has no rights on orm_triggers.audit_log.  Hostile shadows
+-- of what the audit code could name are on the search_path (above, plus
+-- these).
+CREATE FUNCTION hostile.to_jsonb(anyelement) RETURNS jsonb LANGUAGE sql
+    AS $$ SELECT '"hijacked"'::jsonb $$;
+CREATE FUNCTION hostile.session_user_name() RETURNS name LANGUAGE sql AS $$ SELECT 'nobody'::name $$;
+CREATE FUNCTION hostile.jsonb_eq(jsonb, jsonb) RETURNS bool LANGUAGE sql AS $$ SELECT true $$;
+CREATE OPERATOR hostile.= (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = hostile.jsonb_eq);
+CREATE TABLE sec.ledger (id int PRIMARY KEY, amount int, version int, deleted_at timestamptz);
+CREATE TRIGGER a_version BEFORE INSERT OR UPDATE ON sec.ledger
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('version');
+CREATE TRIGGER b_soft BEFORE DELETE ON sec.ledger
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.soft_delete('deleted_at');
+CREATE TRIGGER c_audit AFTER INSERT OR UPDATE OR DELETE ON sec.ledger
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.audit();
+CREATE TRIGGER d_notify AFTER INSERT OR UPDATE OR DELETE ON sec.ledger
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.notify_change('columns=amount');
+-- a spoofed actor and context: logged as claimed, next to the real session user
+SET orm_triggers.actor = 'admin';
+SET orm_triggers.context = '{"request": "forged"}';
+INSERT INTO sec.ledger (id, amount) VALUES (1, 100), (2, 200);
+UPDATE sec.ledger SET amount = 150 WHERE id = 1;
+DELETE FROM sec.ledger WHERE id = 2;
+RESET orm_triggers.context;
+-- the spoofed actor can also pose as the superuser by name
+SELECT set_config('orm_triggers.actor', :'superuser', false) IS NOT NULL AS spoofed;
+UPDATE sec.ledger SET amount = 175 WHERE id = 1;
+RESET orm_triggers.actor;
+SELECT id, amount, version, deleted_at IS NOT NULL AS soft_deleted FROM sec.ledger ORDER BY id;
+-- every way at the log, its sequence and its indexes is denied
+SELECT count(*) FROM orm_triggers.audit_log;
+SELECT id FROM orm_triggers.audit_log WHERE false;
+INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, session_user_name, table_oid, schema_name, table_name, op)
+  VALUES ('1', now(), now(), 'admin', 'admin', 'sec.ledger'::regclass, 'sec', 'ledger', 'INSERT');
+UPDATE orm_triggers.audit_log SET session_user_name = 'admin' WHERE table_name = 'ledger';
+DELETE FROM orm_triggers.audit_log WHERE table_name = 'ledger';
+TRUNCATE orm_triggers.audit_log;
+COPY orm_triggers.audit_log TO STDOUT;
+SELECT orm_triggers.purge_audit_log('infinity');
+SELECT setval('orm_triggers.audit_log_id_seq', 1);
+ALTER TABLE orm_triggers.audit_log DISABLE TRIGGER ALL;
+ALTER TABLE orm_triggers.audit_log ADD COLUMN forged text;
+ALTER TABLE orm_triggers.audit_log RENAME TO audit_log_old;
+ALTER TABLE orm_triggers.audit_log OWNER TO ormt_app;
+CREATE TRIGGER forge BEFORE INSERT ON orm_triggers.audit_log
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.set_actor('actor');
+CREATE RULE forge AS ON INSERT TO orm_triggers.audit_log DO INSTEAD NOTHING;
+CREATE POLICY forge ON orm_triggers.audit_log USING (false);
+DROP INDEX orm_triggers.audit_log_row_idx;
+DROP TABLE orm_triggers.audit_log;
+-- a view or table named audit_log in a schema of its own changes nothing
+CREATE TABLE hostile.audit_log (LIKE pg_catalog.pg_class);
+-- skipping the triggers needs superuser
+SET session_replication_role = replica;
+-- after all that the table is still audited
+UPDATE sec.ledger SET amount = 180 WHERE id = 1;
+
 -- ---------------------------------------------------------------------
 -- the extension's own objects are out of an unprivileged role's reach
 -- ---------------------------------------------------------------------
@@ -171,4 +233,26 @@ CREATE TABLE orm_triggers.t (x int);
 SELECT orm_triggers.set_actor();
 
 \c - :superuser
+-- what the log says about sec.ledger: the forged actor and context as
+-- claimed, the real session user always, every change including the
+-- soft delete (an UPDATE of deleted_at) and the one after the attempts
+-- (the soft delete's time is compared with the row's, not printed)
+SELECT op, key, old_values, new_values - 'deleted_at' AS new_values,
+       (new_values->>'deleted_at')::timestamptz
+         = (SELECT deleted_at FROM sec.ledger l WHERE l.id = (a.key->>'id')::int) AS deleted_at_as_stored,
+       CASE actor WHEN :'superuser' THEN '(the superuser''s name)' ELSE actor END AS actor,
+       session_user_name, context
+  FROM orm_triggers.audit_log a WHERE table_oid = 'sec.ledger'::regclass ORDER BY id;
+SELECT count(*) AS forged_rows FROM orm_triggers.audit_log
+ WHERE session_user_name <> 'ormt_app' AND table_name = 'ledger';
+-- the log as installed: no trigger, rule or policy, nothing added or dropped
+SELECT relname, relowner = (SELECT oid FROM pg_roles WHERE rolname = :'superuser') AS owned_by_superuser,
+       relrowsecurity,
+       (SELECT count(*) FROM pg_trigger WHERE tgrelid = c.oid) AS triggers,
+       (SELECT count(*) FROM pg_rewrite WHERE ev_class = c.oid) AS rules,
+       (SELECT count(*) FROM pg_policy WHERE polrelid = c.oid) AS policies,
+       (SELECT count(*) FROM pg_index WHERE indrelid = c.oid) AS indexes,
+       (SELECT count(*) FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped) AS columns
+  FROM pg_class c WHERE oid = 'orm_triggers.audit_log'::regclass;
+DELETE FROM orm_triggers.audit_log WHERE table_oid = 'sec.ledger'::regclass;
 DROP SCHEMA sec, hostile CASCADE;

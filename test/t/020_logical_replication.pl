@@ -15,7 +15,7 @@ use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use OrmtTest;
+use OrmtTest qw(:DEFAULT $AUDIT_LOG);
 
 my $pub = PostgreSQL::Test::Cluster->new('publisher');
 $pub->init(allows_streaming => 'logical');
@@ -45,8 +45,10 @@ $pub->safe_psql('postgres', 'CREATE PUBLICATION p FOR TABLE item');
 $sub->safe_psql('postgres', "CREATE SUBSCRIPTION s CONNECTION '$connstr' PUBLICATION p");
 $sub->wait_for_subscription_sync($pub, 's');
 
-is(sample_state($sub, 'postgres', 'item'), sample_state($pub, 'postgres', 'item'),
-	'initial copy: rows arrive with the publisher\'s stamps and actors');
+is(sample_rows($sub, 'postgres', 'item'), sample_rows($pub, 'postgres', 'item'),
+	'initial copy: rows arrive with the publisher\'s stamps, actors and versions');
+is($sub->safe_psql('postgres', 'SELECT count(*) FROM orm_triggers.audit_log'), '0',
+	'initial copy: the subscriber\'s audit trigger logged nothing (the publisher\'s log has the rows)');
 
 $pub->safe_psql('postgres', q{
 	SET orm_triggers.actor = 'bob';
@@ -57,8 +59,14 @@ $pub->safe_psql('postgres', q{
 });
 $pub->wait_for_catchup('s');
 
-is(sample_state($sub, 'postgres', 'item'), sample_state($pub, 'postgres', 'item'),
+is(sample_rows($sub, 'postgres', 'item'), sample_rows($pub, 'postgres', 'item'),
 	'streamed INSERT/UPDATE/DELETE: the subscriber\'s ENABLE triggers did not fire');
+is($sub->safe_psql('postgres', 'SELECT count(*) FROM orm_triggers.audit_log'), '0',
+	'streamed changes: no audit rows on the subscriber, so none twice');
+is($pub->safe_psql('postgres', q{SELECT string_agg(op || ':' || n, ' ' ORDER BY op) FROM (SELECT op, count(*) n FROM orm_triggers.audit_log GROUP BY op) s}),
+	'DELETE:9 INSERT:81 UPDATE:54', 'the publisher logged each change once (no-op UPDATEs bump the version, so they are logged)');
+is($sub->safe_psql('postgres', q{SELECT string_agg(DISTINCT id % 3 || ':' || version, ',') FROM item WHERE id < 100}),
+	'0:2,1:2,2:1', 'versions arrive as written by the publisher (2 after an UPDATE or a no-op UPDATE, 1 when never updated)');
 is($sub->safe_psql('postgres', q{SELECT count(*) FROM item WHERE updated_by = 'bob' AND id % 3 = 0}),
 	$pub->safe_psql('postgres', q{SELECT count(*) FROM item WHERE updated_by = 'bob' AND id % 3 = 0}),
 	'the publisher\'s actor arrived');
@@ -67,6 +75,9 @@ is($sub->safe_psql('postgres', q{SELECT count(*) FROM item WHERE updated_by = 'b
 $sub->safe_psql('postgres', q{UPDATE item SET name = 'local' WHERE id = 1});
 is($sub->safe_psql('postgres', q{SELECT updated_by = session_user AND updated_at > (SELECT max(created_at) FROM item WHERE id <> 100) FROM item WHERE id = 1}),
 	't', 'a local UPDATE on the subscriber fires the triggers');
+is($sub->safe_psql('postgres', q{SELECT op || ' ' || key || ' ' || new_values FROM orm_triggers.audit_log}),
+	'UPDATE {"id": 1} {"name": "local", "version": 3, "updated_at": "' . $sub->safe_psql('postgres', q{SELECT to_jsonb(updated_at) #>> '{}' FROM item WHERE id = 1}) . '", "updated_by": "postgres"}',
+	'a local UPDATE on the subscriber is audited and versioned there');
 $sub->safe_psql('postgres', q{DELETE FROM item WHERE id = 1});
 $pub->safe_psql('postgres', q{DELETE FROM item WHERE id = 1});
 $pub->wait_for_catchup('s');
@@ -75,6 +86,8 @@ $pub->wait_for_catchup('s');
 $sub->safe_psql('postgres', q{
 	ALTER TABLE item ENABLE ALWAYS TRIGGER item_updated_at;
 	ALTER TABLE item ENABLE ALWAYS TRIGGER item_updated_by;
+	ALTER TABLE item ENABLE REPLICA TRIGGER item_audit;
+	DELETE FROM orm_triggers.audit_log;
 });
 sleep(1);
 $pub->safe_psql('postgres', q{
@@ -100,6 +113,35 @@ is($sub->safe_psql('postgres', q{
 	FROM item s JOIN (VALUES (2, '} . (split /\|/, $p[0])[3] . q{'::timestamptz), (3, '} . (split /\|/, $p[1])[3] . q{'::timestamptz)) p(id, updated_at) USING (id)}),
 	't', 'ENABLE ALWAYS: update_last_modified stamps the subscriber\'s apply time over the publisher\'s');
 is($s[2], $p[2], 'ENABLE ALWAYS, INSERT: given (non-NULL) stamps and actors are kept, so the row arrives as published');
+# ENABLE REPLICA audit: fires in the apply worker (only there): a second log
+# of the same changes on the subscriber, written as the subscription owner
+is($sub->safe_psql('postgres', q{SELECT string_agg(op || ' ' || (key->>'id') || ' ' || actor || ' ' || session_user_name, ', ' ORDER BY key->>'id') FROM orm_triggers.audit_log}),
+	'UPDATE 2 postgres postgres, UPDATE 3 postgres postgres, INSERT 90 postgres postgres',
+	'ENABLE REPLICA audit: the subscriber logs the replicated changes too, as the subscription owner, not the publisher\'s actor');
+is($sub->safe_psql('postgres', q{SELECT new_values ? 'updated_at' FROM orm_triggers.audit_log WHERE key->>'id' = '2'}),
+	't', 'ENABLE REPLICA audit: the UPDATE entry shows the subscriber\'s own updated_at bump (ENABLE ALWAYS above)');
+$sub->safe_psql('postgres', q{
+	ALTER TABLE item ENABLE TRIGGER item_updated_at;
+	ALTER TABLE item ENABLE TRIGGER item_updated_by;
+	ALTER TABLE item ENABLE TRIGGER item_audit;
+});
+
+# ENABLE ALWAYS increment_version: the replicated UPDATE carries the
+# publisher's new version (stored + 1), which the subscriber's trigger reads
+# as a stale version offered: 40001 in the apply worker, which retries and
+# fails again until the trigger is set back to ENABLE.
+$sub->safe_psql('postgres', q{ALTER TABLE item ENABLE ALWAYS TRIGGER item_version});
+my $offset = -s $sub->logfile;
+$pub->safe_psql('postgres', q{UPDATE item SET name = 'v' WHERE id = 4});
+$sub->wait_for_log(qr/row of table "item" was changed by another transaction/, $offset);
+ok(1, 'ENABLE ALWAYS increment_version: the apply worker fails with 40001 on a replicated UPDATE');
+isnt($sub->safe_psql('postgres', q{SELECT name FROM item WHERE id = 4}), 'v',
+	'ENABLE ALWAYS increment_version: the UPDATE is not applied meanwhile');
+$sub->safe_psql('postgres', q{ALTER TABLE item ENABLE TRIGGER item_version});
+$pub->wait_for_catchup('s');
+is($sub->safe_psql('postgres', q{SELECT name, version FROM item WHERE id = 4}),
+	$pub->safe_psql('postgres', q{SELECT name, version FROM item WHERE id = 4}),
+	'back to ENABLE: the apply worker retries and the row arrives with the publisher\'s version');
 
 $sub->stop;
 $pub->stop;

@@ -17,6 +17,13 @@
 # After each statement, inside its transaction, every row is compared with
 # a model of what the triggers must have done, and untouched rows must be
 # untouched.  At the end the server must be up with no crash in its log.
+# Beyond the stamps: increment_version (INSERT gives 1, every UPDATE old+1;
+# 'offer' statements write back the versions read, or a stale one for one
+# row, which must fail with 40001 and change nothing), soft_delete (a DELETE
+# marks live rows, leaves deleted ones alone, really deletes under
+# orm_triggers.hard_delete) and audit (inside each statement's transaction,
+# row_as_of(tbl, key, now()) for every row equals the row's columns, and is
+# NULL for every logged key that no longer exists).
 #
 # Adding a feature: a new entry in @FEATURES with the columns it needs,
 # its CREATE TRIGGER, and a check called after each statement with the
@@ -104,6 +111,28 @@ my @FEATURES = (
 		},
 		check => \&check_updated_at,
 	},
+	{
+		name    => 'version',
+		columns => sub { (version => pick('int', 'bigint', 'smallint')) },
+		trigger => sub { "e_version BEFORE INSERT OR UPDATE", "increment_version('version')" },
+		check   => \&check_version,
+	},
+	{
+		# not named after its column: for update_last_modified a change of
+		# deleted_on is a change like any other (and not *_at: the stamps
+		# model treats those as update_last_modified/set_created_at columns)
+		name    => 'soft_delete',
+		columns => sub { (deleted_on => pick('timestamptz', 'boolean')) },
+		trigger => sub { "f_soft_delete BEFORE DELETE", "soft_delete('deleted_on')" },
+		check   => \&check_soft_delete,
+	},
+	{
+		name    => 'audit',
+		columns => sub { () },
+		trigger => sub { "g_audit AFTER INSERT OR UPDATE OR DELETE", "audit()" },
+		sql     => \&audit_sql,
+		check   => \&check_audit,
+	},
 );
 
 my $node = PostgreSQL::Test::Cluster->new('fuzz');
@@ -122,6 +151,8 @@ $node->safe_psql('postgres', q{
 	ALTER DOMAIN fz.fz_ts OWNER TO ormt_fuzz;
 	ALTER TYPE fz.fz_pair OWNER TO ormt_fuzz;
 	ALTER ROLE ormt_fuzz SET search_path = fz, public;
+	-- row_as_of (SECURITY INVOKER) reads the log: the audit check needs it
+	GRANT SELECT ON orm_triggers.audit_log TO ormt_fuzz;
 });
 
 sub fsql
@@ -133,6 +164,7 @@ sub fsql
 
 my $problems = 0;
 my $checked  = 0;
+my %stats;    # what the run exercised, printed at the end
 for my $round (1 .. $rounds)
 {
 	my $t = make_table($round);
@@ -165,6 +197,7 @@ for my $round (1 .. $rounds)
 		if (@$p) { $problems++; fail("round $round after DROP COLUMN (seed $seed)"); diag(join("\n", @$p)); }
 	}
 }
+note('exercised: ' . join(', ', map { "$_ $stats{$_}" } sort keys %stats));
 is($problems, 0, "fuzz: $checked statements over $rounds tables, every invariant held (seed $seed)");
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is up');
 my $log = slurp_file($node->logfile);
@@ -204,6 +237,7 @@ sub make_table
 	$t{ignore} = chance(0.3) ? $t{payload}[0][0] : undef;
 	# junk columns, dropped before or after the triggers exist
 	my @junk = map { [ "junk$_", pick('int', 'text') ] } 1 .. int(rand(3));
+	$t{junk_all} = [ map { $_->[0] } @junk ];
 	@cols = shuffle(@cols, @junk);
 	$t{partitioned} = chance(0.4);
 	my $coldefs = join(",\n  ", 'id int NOT NULL', 'part int NOT NULL DEFAULT 1', map { "$_->[0] $_->[1]" } @cols);
@@ -216,7 +250,7 @@ sub make_table
 		$ddl .= "CREATE TABLE ${name}_p2 (gone int, " . join(', ', @rev) . ");\n";
 		$ddl .= "ALTER TABLE ${name}_p2 DROP COLUMN gone;\n";
 		$ddl .= "ALTER TABLE $name ATTACH PARTITION ${name}_p2 FOR VALUES FROM (2) TO (4);\n";
-		$ddl .= "CREATE UNIQUE INDEX ON $name (id, part);\n";
+		$ddl .= "ALTER TABLE $name ADD PRIMARY KEY (id, part);\n";
 	}
 	else
 	{
@@ -309,6 +343,8 @@ sub run_statement
 	my @kinds = ('insert', 'update', 'noop', 'tamper', 'delete');
 	push @kinds, 'upsert' unless $t->{partitioned};
 	push @kinds, 'move' if $t->{partitioned};
+	push @kinds, 'offer', 'offer' if exists $t->{stamps}{version};
+	my ($stale, $hard) = (0, 0);
 	$kind = @ids ? pick(@kinds) : 'insert';
 	$kind = 'insert' if !defined $t->{rows};
 	$t->{last_given} = {};
@@ -339,7 +375,7 @@ sub run_statement
 		{
 			# write the managed columns, sometimes with a real change too
 			my @set;
-			push @set, "$_ = NULL" for grep { $_ ne 'frozen' && chance(0.5) } sort keys %{ $t->{stamps} };
+			push @set, "$_ = NULL" for grep { $_ ne 'frozen' && $_ ne 'version' && chance(0.5) } sort keys %{ $t->{stamps} };
 			push @set, "frozen = 'tampered'" if exists $t->{stamps}{frozen};
 			push @set, "$pay[0][0] = " . literal_for($pay[0]) if chance(0.5);
 			@set = ("id = id") unless @set;
@@ -361,6 +397,19 @@ sub run_statement
 		elsif ($kind eq 'delete')
 		{
 			$sql = "DELETE FROM $name WHERE $where";
+			$hard = exists $t->{stamps}{deleted_on} && chance(0.3);
+		}
+		elsif ($kind eq 'offer')
+		{
+			# the ORM's optimistic lock: write back the version read, or
+			# (stale) an older one for one of the rows
+			$stale = chance(0.4);
+			my $old = $targets[ int(rand(@targets)) ];
+			my $case = join(' ', map {
+				my $v = $t->{rows}{$_}{version};
+				$v = $v - 1 - int(rand(3)) if $stale && $_ == $old;
+				"WHEN $_ THEN $v" } @targets);
+			$sql = "UPDATE $name SET version = CASE id $case END, $pay[0][0] = " . literal_for($pay[0]) . " WHERE $where";
 		}
 	}
 
@@ -382,11 +431,14 @@ sub run_statement
 	}
 	my $script = "BEGIN;\n"
 	  . (defined $actor ? "SET LOCAL orm_triggers.actor = '$actor';\n" : '')
+	  . ($hard ? "SET LOCAL orm_triggers.hard_delete = on;\n" : '')
 	  . "$sql;\n"
 	  . "SELECT '\@now', " . join(', ', @now, "'x'") . ";\n"
 	  . "SELECT '\@act', " . join(', ', @act, "'x'") . ";\n"
 	  . "SELECT '\@given', " . join(', ', @given, "'x'") . ";\n"
+	  . "SELECT '\@nowtz', now()::text;\n"
 	  . fetch_sql($t, '@row')
+	  . join('', map { $_->{sql} ? $_->{sql}->($t) : () } @{ $t->{features} })
 	  . "COMMIT;\n";
 	# the first statement of a table also records the rows the DDL inserted
 	if (!defined $t->{rows})
@@ -395,6 +447,24 @@ sub run_statement
 		$t->{rows} = parse_rows($t, $o, '@row');
 	}
 	my ($ret, $out, $err) = fsql($script);
+	$stats{$kind}++;
+	$stats{'stale versions rejected'}++ if $stale && $ret != 0;
+	$stats{'soft deletes'}++ if $kind eq 'delete' && exists $t->{stamps}{deleted_on} && !$hard;
+	$stats{'hard deletes'}++ if $hard;
+	if ($stale)
+	{
+		# increment_version: 40001 naming the stored and the offered version,
+		# and nothing changed
+		my @p;
+		push @p, "stale version accepted", $sql if $ret == 0;
+		push @p, "stale version: unexpected error: $err", $sql
+		  if $ret != 0 && $err !~ /row of table "\Q$name\E" was changed by another transaction/;
+		my ($r, $o, $e) = fsql(fetch_sql($t, '@row'));
+		my $now = parse_rows($t, $o, '@row');
+		push @p, check_rows({ before => $t->{rows}, after => $now, targets => {}, kind => 'none' }), $ret ? () : $sql;
+		$t->{rows} = $now;
+		return \@p;
+	}
 	return [ "statement failed: $err", $sql ] if $ret != 0;
 
 	my %expect;
@@ -408,6 +478,7 @@ sub run_statement
 		@{ $expect{$what} }{@cols} = @f[ 1 .. $#cols + 1 ];
 	}
 	my $after = parse_rows($t, $out, '@row');
+	my ($now_tz) = $out =~ /^\@nowtz\|(.*)$/m;
 	my $ctx = {
 		t       => $t,
 		kind    => $kind,
@@ -418,6 +489,9 @@ sub run_statement
 		now     => $expect{now},
 		actor   => $expect{act},
 		given   => $expect{given},
+		now_tz  => $now_tz,
+		out     => $out,
+		soft    => $kind eq 'delete' && exists $t->{stamps}{deleted_on} && !$hard,
 	};
 	my @p;
 	push @p, check_rows($ctx);
@@ -448,8 +522,8 @@ sub check_rows
 	}
 	for my $id (keys %{ $c->{targets} })
 	{
-		if ($c->{kind} eq 'delete') { push @p, "row $id not deleted" if $a->{$id}; }
-		else                         { push @p, "row $id missing" unless $a->{$id}; }
+		if ($c->{kind} eq 'delete' && !$c->{soft}) { push @p, "row $id not deleted" if $a->{$id}; }
+		else                                          { push @p, "row $id missing" unless $a->{$id}; }
 	}
 	return @p;
 }
@@ -464,7 +538,17 @@ sub inserted
 sub updated
 {
 	my ($c, $id) = @_;
-	return $c->{targets}{$id} && $c->{before}{$id} && $c->{after}{$id} && $c->{kind} ne 'delete';
+	return 0 unless $c->{targets}{$id} && $c->{before}{$id} && $c->{after}{$id};
+	# a soft delete of a live row is an UPDATE; of a deleted one, nothing
+	return $c->{soft} && live($c->{before}{$id}) if $c->{kind} eq 'delete';
+	return 1;
+}
+
+# soft_delete: live while deleted_on is NULL (boolean: NULL or false)
+sub live
+{
+	my ($r) = @_;
+	return $r->{deleted_on} eq 'NULL' || $r->{deleted_on} eq 'false';
 }
 
 sub check_insert_stamp
@@ -560,5 +644,91 @@ sub check_updated_at
 		push @p, "updated row $id: updated_at = $a->{updated_at}, expected $want (" . ($changed ? 'changed' : 'unchanged') . ')'
 		  if $a->{updated_at} ne $want;
 	}
+	return @p;
+}
+
+# increment_version: INSERT gives 1, every UPDATE (no-op, move, upsert, soft
+# delete included) stores old + 1
+sub check_version
+{
+	my ($c) = @_;
+	my @p;
+	for my $id (keys %{ $c->{targets} })
+	{
+		next unless $c->{after}{$id};    # deleted (no autovivification)
+		my $v = $c->{after}{$id}{version};
+		if (inserted($c, $id))
+		{
+			push @p, "inserted row $id: version = $v, expected 1" if $v ne '1';
+		}
+		elsif (updated($c, $id))
+		{
+			my $old = $c->{before}{$id}{version};
+			my $want = $old eq 'NULL' ? 1 : $old + 1;
+			push @p, "updated row $id: version = $v, expected $want" if $v ne $want;
+		}
+	}
+	return @p;
+}
+
+# soft_delete: a DELETE (without hard_delete) marks live rows with now() or
+# true and leaves deleted rows exactly as they were
+sub check_soft_delete
+{
+	my ($c) = @_;
+	return () unless $c->{soft};
+	my @p;
+	my $mark = $c->{t}{stamps}{deleted_on} eq 'boolean' ? 'true' : undef;
+	for my $id (keys %{ $c->{targets} })
+	{
+		my ($b, $a) = ($c->{before}{$id}, $c->{after}{$id});
+		next unless $b && $a;
+		if (live($b))
+		{
+			my $want = $mark // $c->{now_tz};
+			push @p, "soft-deleted row $id: deleted_on = $a->{deleted_on}, expected $want" if $a->{deleted_on} ne $want;
+		}
+		else
+		{
+			for my $col (keys %$b)
+			{
+				push @p, "already deleted row $id: $col changed" if $b->{$col} ne $a->{$col};
+			}
+		}
+	}
+	return @p;
+}
+
+# audit: folding the log with row_as_of(now()) gives every row of the table
+# (its columns but those added or dropped after the log began, which no
+# entry can know of), and NULL for every logged key that no longer exists
+sub audit_sql
+{
+	my ($t) = @_;
+	my $name = $t->{name};
+	my $keyexpr = $t->{partitioned} ? "jsonb_build_object('id', id, 'part', part)" : "jsonb_build_object('id', id)";
+	my $skip = "ARRAY['late'" . join('', map { ", '$_'" } @{ $t->{junk_all} }) . "]::text[]";
+	return qq{SELECT '\@audit-row', id, r, cur FROM (
+  SELECT id, to_jsonb(t) AS cur, orm_triggers.row_as_of('$name', $keyexpr, now()) AS r FROM $name t) s
+ WHERE r IS NULL OR (r - $skip) <> (cur - $skip) OR (r ? 'late' AND r->'late' <> cur->'late');
+SELECT '\@audit-gone', key, orm_triggers.row_as_of('$name', key, now())
+  FROM (SELECT DISTINCT key FROM orm_triggers.audit_log WHERE table_oid = '$name'::regclass AND key IS NOT NULL) k
+ WHERE NOT EXISTS (SELECT 1 FROM $name t WHERE $keyexpr = k.key)
+   AND orm_triggers.row_as_of('$name', key, now()) IS NOT NULL;
+SELECT '\@audit-entries', count(*) FROM orm_triggers.audit_log WHERE table_oid = '$name'::regclass;
+};
+}
+
+# audit: folding the log with row_as_of(now()) gives every row of the table
+# (its columns but those added or dropped after the log began, which no
+# entry can know of), and NULL for every logged key that no longer exists;
+# queried by audit_sql inside the statement's transaction
+sub check_audit
+{
+	my ($c) = @_;
+	my @p = map { "audit replay differs: $_" } grep { /^\@audit-(row|gone)\|/ } split /\n/, $c->{out};
+	my ($n) = $c->{out} =~ /^\@audit-entries\|(\d+)$/m;
+	$stats{'audit replays'}++;
+	push @p, "audit: no entries at all" if !$n;
 	return @p;
 }

@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 our @EXPORT = qw(create_sample_table sample_rows sample_state);
+our @EXPORT_OK = qw($AUDIT_LOG);
 
 # name => column definitions, trigger events, function call (%s: nothing)
 our @TRIGGERS = (
@@ -23,12 +24,19 @@ our @TRIGGERS = (
 		q{orm_triggers.set_actor('updated_by')} ],
 	[ 'protect_id', '', 'BEFORE UPDATE',
 		q{orm_triggers.protect_columns('id')} ],
+	[ 'version', 'version int', 'BEFORE INSERT OR UPDATE',
+		q{orm_triggers.increment_version('version')} ],
+	[ 'audit', '', 'AFTER INSERT OR UPDATE OR DELETE',
+		q{orm_triggers.audit()} ],
 );
 
-# relations besides the sample tables whose contents the tests compare
-# (e.g. 'orm_triggers.audit_log' once it exists), as "SELECT ..." texts
-# ordered deterministically
-our @EXTRA_RELATIONS = ();
+# relations besides the sample tables whose contents the tests compare, as
+# "SELECT ..." texts ordered deterministically.  The audit log without
+# table_oid: an OID is local to a cluster (dump/restore and replication
+# give the table another one).
+our $AUDIT_LOG = q{SELECT id, txid, tx_time, logged_at, actor, session_user_name, context,
+	schema_name, table_name, op, key, old_values, new_values FROM orm_triggers.audit_log ORDER BY id};
+our @EXTRA_RELATIONS = ($AUDIT_LOG);
 
 # SQL creating table $name with every trigger of @TRIGGERS
 sub create_sample_table
