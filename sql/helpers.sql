@@ -22,6 +22,10 @@ SET LOCAL orm_triggers.actor = 'alice';
 INSERT INTO item (id, name) VALUES (1, 'kettle');
 SELECT created_by, updated_at = now() AS stamped FROM item;
 ROLLBACK;
+-- the canonical row forms attach() uses, from each function's spec
+SELECT f, orm_triggers.row_trigger_clause(f)
+  FROM unnest(ARRAY['update_last_modified', 'set_created_at', 'protect_columns', 'set_actor',
+                    'increment_version', 'soft_delete', 'notify_change', 'audit', 'no_such']) f;
 -- misuse of attach()/detach()
 SELECT orm_triggers.attach('item', 'no_such_function', '{x}');
 CREATE FUNCTION plain_trigger() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;

@@ -131,23 +131,12 @@ $$;
 COMMENT ON FUNCTION orm_triggers.check_triggers() IS
     'every attached orm_triggers trigger whose arguments no longer fit its table, with the error its next fire would raise';
 
--- The canonical timing and events of each function's row form, for attach().
+-- The canonical timing and events of each function's row form, for attach(),
+-- derived from the function's spec in C.
 CREATE FUNCTION orm_triggers.row_trigger_clause(func pg_catalog.text)
     RETURNS pg_catalog.text
-    LANGUAGE sql IMMUTABLE STRICT
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE func
-        WHEN 'update_last_modified' THEN 'BEFORE INSERT OR UPDATE'
-        WHEN 'set_created_at' THEN 'BEFORE INSERT OR UPDATE'
-        WHEN 'protect_columns' THEN 'BEFORE UPDATE'
-        WHEN 'set_actor' THEN 'BEFORE INSERT OR UPDATE'
-        WHEN 'increment_version' THEN 'BEFORE INSERT OR UPDATE'
-        WHEN 'soft_delete' THEN 'BEFORE DELETE'
-        WHEN 'notify_change' THEN 'AFTER INSERT OR UPDATE OR DELETE'
-        WHEN 'audit' THEN 'AFTER INSERT OR UPDATE OR DELETE'
-    END
-$$;
+    LANGUAGE C IMMUTABLE STRICT
+    AS 'MODULE_PATHNAME', 'ormt_row_trigger_clause';
 
 CREATE FUNCTION orm_triggers.attach(tbl pg_catalog.regclass, func pg_catalog.text,
                                     args pg_catalog.text[] DEFAULT '{}',
@@ -166,9 +155,10 @@ BEGIN
     IF clause IS NULL THEN
         RAISE EXCEPTION 'orm_triggers.attach() does not know the function "%"', func
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Name one of: ' || (SELECT string_agg(f, ', ' ORDER BY f) FROM unnest(ARRAY[
-                      'update_last_modified', 'set_created_at', 'protect_columns', 'set_actor',
-                      'increment_version', 'soft_delete', 'notify_change', 'audit']) f)
+                  HINT = 'Name one of: ' || (SELECT string_agg(p.proname, ', ' ORDER BY p.proname)
+                                               FROM pg_proc p
+                                              WHERE p.pronamespace = 'orm_triggers'::regnamespace
+                                                AND p.prorettype = 'trigger'::regtype)
                       || '; statement-level forms are created with CREATE TRIGGER.';
     END IF;
     SELECT a INTO first_column FROM unnest(args) a WHERE a !~ '^[a-z_][a-z0-9_]*=' LIMIT 1;

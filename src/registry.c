@@ -11,6 +11,9 @@
  *		trigger and orm_triggers.check_triggers().
  *	orm_triggers.trigger_arguments(oid) -> text[]
  *		A trigger's arguments as an array (pg_trigger.tgargs is bytea).
+ *	orm_triggers.row_trigger_clause(text) -> text
+ *		"BEFORE INSERT OR UPDATE" for a function's row form, from its spec
+ *		(attach() uses it); NULL for an unknown function.
  *
  * Copyright (c) 2026, orm_triggers developers
  *
@@ -27,6 +30,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -36,6 +40,7 @@
 
 PG_FUNCTION_INFO_V1(ormt_validate_trigger);
 PG_FUNCTION_INFO_V1(ormt_trigger_arguments);
+PG_FUNCTION_INFO_V1(ormt_row_trigger_clause);
 
 typedef struct OrmtRegistered
 {
@@ -182,4 +187,38 @@ ormt_trigger_arguments(PG_FUNCTION_ARGS)
 		}
 	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, nargs, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+Datum
+ormt_row_trigger_clause(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	StringInfoData buf;
+
+	for (size_t i = 0; i < lengthof(registry); i++)
+	{
+		const OrmtFuncSpec *spec = registry[i].spec;
+		static const struct
+		{
+			int16		bit;
+			const char *name;
+		}			events[] =
+		{
+			{TRIGGER_TYPE_INSERT, "INSERT"},
+			{TRIGGER_TYPE_UPDATE, "UPDATE"},
+			{TRIGGER_TYPE_DELETE, "DELETE"},
+		};
+
+		if (strcmp(spec->name, name) != 0 || !spec->row_ok)
+			continue;
+		initStringInfo(&buf);
+		appendStringInfoString(&buf, spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER");
+		for (size_t e = 0, n = 0; e < lengthof(events); e++)
+		{
+			if (spec->events & events[e].bit)
+				appendStringInfo(&buf, "%s%s", n++ ? " OR " : " ", events[e].name);
+		}
+		PG_RETURN_TEXT_P(cstring_to_text(buf.data));
+	}
+	PG_RETURN_NULL();
 }
