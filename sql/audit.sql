@@ -149,3 +149,8 @@ UPDATE follow SET v = 3;
 UPDATE follow_s SET v = v + 1;
 SELECT table_name, op, old_values, new_values FROM orm_triggers.audit_log
  WHERE table_oid IN ('follow'::regclass, 'follow_s'::regclass) ORDER BY id;
+-- every entry's key_hash is audit_key_hash(key), 0 for no key (composite,
+-- text, numeric and partitioned keys among them)
+SELECT count(*) FILTER (WHERE key_hash <> COALESCE(orm_triggers.audit_key_hash(key), 0)) AS key_hash_mismatches,
+       count(*) > 0 AS some_entries
+  FROM orm_triggers.audit_log;

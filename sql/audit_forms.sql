@@ -157,3 +157,8 @@ SELECT (SELECT array_agg(l) FROM log_of('rp') l) = (SELECT array_agg(l) FROM log
 UPDATE orm_triggers.audit_log SET new_values = new_values || '{"a": -1}'
  WHERE id = (SELECT max(id) FROM orm_triggers.audit_log WHERE table_oid = 'rp'::regclass AND op = 'INSERT');
 SELECT replay_mismatches('rp') > 0 AS tampered_detected;
+-- every entry's key_hash is audit_key_hash(key), 0 for no key (composite,
+-- text, numeric and partitioned keys among them)
+SELECT count(*) FILTER (WHERE key_hash <> COALESCE(orm_triggers.audit_key_hash(key), 0)) AS key_hash_mismatches,
+       count(*) > 0 AS some_entries
+  FROM orm_triggers.audit_log;

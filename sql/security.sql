@@ -212,7 +212,7 @@ CREATE TRIGGER forge BEFORE INSERT ON orm_triggers.audit_log
     FOR EACH ROW EXECUTE FUNCTION orm_triggers.set_actor('actor');
 CREATE RULE forge AS ON INSERT TO orm_triggers.audit_log DO INSTEAD NOTHING;
 CREATE POLICY forge ON orm_triggers.audit_log USING (false);
-DROP INDEX orm_triggers.audit_log_row_idx;
+DROP INDEX orm_triggers.audit_log_time_idx;
 DROP TABLE orm_triggers.audit_log;
 -- a view or table named audit_log in a schema of its own changes nothing
 CREATE TABLE hostile.audit_log (LIKE pg_catalog.pg_class);

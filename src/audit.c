@@ -39,30 +39,39 @@
 #include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
+#include "tcop/utility.h"
 
+#include "compat.h"
 #include "orm_triggers.h"
 
 PG_FUNCTION_INFO_V1(audit);
+PG_FUNCTION_INFO_V1(audit_key_hash);
 
 /* Indexes on the log beyond which the row form writes through SPI. */
 #define AUDIT_MAX_INDEXES 16
 
 /* The log INSERT's parameters, in this order (after id). */
-#define AUDIT_NPARAMS 13
+#define AUDIT_NPARAMS 14
 static const char *const audit_log_columns[AUDIT_NPARAMS + 1] = {
 	"id", "txid", "tx_time", "logged_at", "actor", "session_user_name",
 	"context", "table_oid", "schema_name", "table_name", "op", "key",
-	"old_values", "new_values"
+	"old_values", "new_values", "key_hash"
 };
+
+/* Parameters 10 to 13 differ per row: key, old_values, new_values, key_hash. */
+#define AUDIT_COMMON 10
+#define AUDIT_PERROW (AUDIT_NPARAMS - AUDIT_COMMON)
 
 /* How one column's value becomes a jsonb value (as to_jsonb renders it). */
 typedef enum AuditJsonKind
@@ -92,6 +101,16 @@ typedef struct AuditColumn
 	FmgrInfo	fn;				/* output function, or to_jsonb */
 } AuditColumn;
 
+/* The log as a direct write sees it (copied into rows that wait). */
+typedef struct AuditTarget
+{
+	Oid			log_relid;
+	Oid			log_owner;
+	Oid			seq_relid;		/* the identity sequence of id */
+	int			log_natts;		/* attributes of the log, dropped ones too */
+	AttrNumber	log_attnum[AUDIT_NPARAMS + 1];	/* id, then the parameters */
+} AuditTarget;
+
 typedef struct AuditState
 {
 	bool		full;			/* full rows on UPDATE */
@@ -109,17 +128,9 @@ typedef struct AuditState
 	NameData	table_name;
 	Oid			log_owner;		/* owner of orm_triggers.audit_log */
 	SPIPlanPtr	plan;			/* INSERT of one row, or of arrays */
-	/* row form, when the log allows it: heap and index inserts, no SPI */
+	/* when the log allows it: heap and index inserts, no SPI */
 	bool		direct;
-	Oid			log_relid;
-	Oid			seq_relid;		/* the identity sequence of id */
-	AttrNumber	log_attnum[AUDIT_NPARAMS + 1];	/* id, then the parameters */
-	int			log_natts;		/* attributes of the log, dropped ones too */
-	/* the log's indexes as last seen by the direct write, with their IndexInfo */
-	MemoryContext cxt;			/* the entry's: holds the arrays below */
-	int			nindexes;		/* -1: not known yet */
-	Oid		   *index_oids;
-	IndexInfo **index_infos;
+	AuditTarget target;
 } AuditState;
 
 static const OrmtOptionDef audit_options[] = {
@@ -141,10 +152,15 @@ const OrmtFuncSpec ormt_audit_spec = {
 	.options = audit_options,
 };
 
+static const char *const audit_insert_with_id =
+"INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, "
+"session_user_name, context, table_oid, schema_name, table_name, op, key, "
+"old_values, new_values, key_hash, id)";
+
 static const char *const audit_insert_columns =
 "INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, "
 "session_user_name, context, table_oid, schema_name, table_name, op, key, "
-"old_values, new_values) ";
+"old_values, new_values, key_hash) ";
 
 /* ------------------------------------------------------------------------
  * Values as jsonb
@@ -660,29 +676,29 @@ audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
 
 
 /*
- * Can the row form write the log without the executor?  Only when nothing
- * but our columns, their NOT NULLs and plain indexes are there: no
- * triggers, rules, CHECK constraints, row security, expression or partial
- * indexes, extra columns or another table access method.  Then one row
- * costs a heap insert and its index inserts, not an executor start-up.  A
- * change to the log (ALTER TABLE, CREATE INDEX, CREATE TRIGGER) invalidates
- * the entry, and this is decided again.
+ * Can the log be written without the executor?  Only when nothing but our
+ * columns, their NOT NULLs and plain indexes are there: no triggers, rules,
+ * CHECK constraints, row security, expression or partial indexes, extra
+ * columns or another table access method.  Then a row costs a heap insert
+ * and its index inserts, not an executor start-up.  A change to the log
+ * (ALTER TABLE, CREATE INDEX, CREATE TRIGGER) invalidates the entry, and
+ * this is decided again.
  */
 static void
 audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
 {
 	Relation	rel = table_open(logrel, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
+	AuditTarget *t = &st->target;
 	List	   *indexes;
 	ListCell   *lc;
 	int			found = 0;
 	char	   *seqname;
 
 	st->direct = false;
-	st->log_relid = logrel;
-	st->log_natts = desc->natts;
-	st->nindexes = -1;
-	st->cxt = CurrentMemoryContext;
+	t->log_relid = logrel;
+	t->log_owner = st->log_owner;
+	t->log_natts = desc->natts;
 	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
 		rel->rd_rel->relkind != RELKIND_RELATION ||
 		rel->trigdesc != NULL || rel->rd_rules != NULL ||
@@ -701,7 +717,7 @@ audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
 				break;
 		if (j > AUDIT_NPARAMS || att->attgenerated)
 			goto done;
-		st->log_attnum[j] = att->attnum;
+		t->log_attnum[j] = att->attnum;
 		found++;
 	}
 	if (found != AUDIT_NPARAMS + 1)
@@ -720,8 +736,8 @@ audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
 	}
 	list_free(indexes);
 	seqname = psprintf("%s_id_seq", RelationGetRelationName(rel));
-	st->seq_relid = get_relname_relid(seqname, nsp);
-	if (!OidIsValid(st->seq_relid))
+	t->seq_relid = get_relname_relid(seqname, nsp);
+	if (!OidIsValid(t->seq_relid))
 		goto done;
 	st->direct = true;
 done:
@@ -729,7 +745,16 @@ done:
 }
 
 /*
- * Are the IndexInfos kept in st those of the log's current indexes?  If not,
+ * The log's indexes as last seen by a direct write, with their IndexInfos,
+ * in a context of their own: one log, so one set per backend.
+ */
+static MemoryContext index_cxt = NULL;
+static int	index_count = -1;	/* -1: not known yet */
+static Oid *index_oids = NULL;
+static IndexInfo **index_infos = NULL;
+
+/*
+ * Are the IndexInfos kept those of the log's current indexes?  If not,
  * build them anew, unless an index is no longer plain (an expression,
  * partial or exclusion index created since the entry was built): then
  * return false, and the caller writes through SPI instead.  Whether an
@@ -737,20 +762,18 @@ done:
  * open index at each write, never from here.
  */
 static bool
-audit_index_infos(AuditState *st, List *indexoids)
+audit_index_infos(List *indexoids)
 {
 	int			n = list_length(indexoids);
 	ListCell   *lc;
 	int			k = 0;
-	Oid		   *oids;
-	IndexInfo **infos;
 	MemoryContext old;
 
-	if (st->nindexes == n)
+	if (index_count == n)
 	{
 		foreach(lc, indexoids)
 		{
-			if (st->index_oids[k] != lfirst_oid(lc))
+			if (index_oids[k] != lfirst_oid(lc))
 				break;
 			k++;
 		}
@@ -758,10 +781,14 @@ audit_index_infos(AuditState *st, List *indexoids)
 			return true;
 	}
 
-	st->nindexes = -1;
-	old = MemoryContextSwitchTo(st->cxt);
-	oids = palloc(sizeof(Oid) * Max(n, 1));
-	infos = palloc(sizeof(IndexInfo *) * Max(n, 1));
+	index_count = -1;
+	if (index_cxt == NULL)
+		index_cxt = AllocSetContextCreate(TopMemoryContext, "orm_triggers audit_log indexes",
+										  ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(index_cxt);
+	old = MemoryContextSwitchTo(index_cxt);
+	index_oids = palloc(sizeof(Oid) * Max(n, 1));
+	index_infos = palloc(sizeof(IndexInfo *) * Max(n, 1));
 	k = 0;
 	foreach(lc, indexoids)
 	{
@@ -772,8 +799,8 @@ audit_index_infos(AuditState *st, List *indexoids)
 
 		if (plain)
 		{
-			oids[k] = lfirst_oid(lc);
-			infos[k] = BuildIndexInfo(idx);
+			index_oids[k] = lfirst_oid(lc);
+			index_infos[k] = BuildIndexInfo(idx);
 		}
 		index_close(idx, NoLock);
 		if (!plain)
@@ -784,42 +811,80 @@ audit_index_infos(AuditState *st, List *indexoids)
 		k++;
 	}
 	MemoryContextSwitchTo(old);
-	if (st->index_oids)
-	{
-		pfree(st->index_oids);
-		pfree(st->index_infos);
-	}
-	st->index_oids = oids;
-	st->index_infos = infos;
-	st->nindexes = n;
+	index_count = n;
 	return true;
 }
 
+/* Rows per heap_multi_insert call (as COPY buffers them). */
+#define AUDIT_MULTI_ROWS 1000
+
 /*
- * The write without the executor: for each of n rows, an id from the
- * identity sequence, one heap tuple and an entry in every index (unique
- * ones checked), as the executor would make them.  The relation and its
- * indexes are opened once for all rows; their IndexInfos are built once
- * per trigger entry (audit_index_infos).  The first ten parameters are
- * common; key, old and new values come from params[10..12] (n == 1) or
- * from the batch arrays.  Returns false, having written nothing, when the
- * log changed since the entry was built so that it needs the executor.
+ * Slots for heap_multi_insert, kept from one write to the next: making a
+ * thousand slots per write (each pinning the relcache's descriptor in the
+ * resource owner) costs as much as filling them.  They hold a copy of the
+ * log's descriptor, not a pin on the relcache's, and are made again when
+ * the log's row type changes.
+ */
+static MemoryContext slot_cxt = NULL;
+static TupleDesc slot_desc = NULL;
+static TupleTableSlot **slot_ring = NULL;
+static int	slot_count = 0;
+
+static TupleTableSlot **
+audit_slots(TupleDesc desc, int n)
+{
+	MemoryContext old;
+
+	if (slot_desc != NULL && slot_count >= n && equalTupleDescs(slot_desc, desc))
+		return slot_ring;
+	if (slot_cxt == NULL)
+		slot_cxt = AllocSetContextCreate(TopMemoryContext, "orm_triggers audit slots",
+										 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(slot_cxt);
+	slot_desc = NULL;
+	old = MemoryContextSwitchTo(slot_cxt);
+	n = Max(n, Min(AUDIT_MULTI_ROWS, 64));
+	slot_ring = palloc(sizeof(TupleTableSlot *) * n);
+	slot_desc = CreateTupleDescCopy(desc);
+	for (int i = 0; i < n; i++)
+		slot_ring[i] = MakeTupleTableSlot(slot_desc, &TTSOpsHeapTuple);
+	slot_count = n;
+	MemoryContextSwitchTo(old);
+	return slot_ring;
+}
+
+/* Rows handed to a write: row r's parameters, and its id (0: take one). */
+typedef void (*AuditRowFn) (void *arg, int r, Datum *params, bool *pnulls, int64 *id);
+
+
+/*
+ * The write without the executor: for each of n rows, an id (given, or
+ * from the identity sequence), one heap tuple and an entry in every index
+ * (unique ones checked), as the executor would make them.  The heap takes
+ * them up to AUDIT_MULTI_ROWS at a time (heap_multi_insert: one WAL record
+ * per page, as COPY writes).  The relation and its indexes are opened once
+ * for all rows.  cid is the command the rows belong to (the one that made
+ * the changes they describe).  Returns false, having written nothing, when the log
+ * changed since the entry was built so that it needs the executor.  Runs
+ * as the caller set the user (the log's owner).
  */
 static bool
-audit_write_direct(AuditState *st, Datum *params, char *pnulls,
-				   int n, Datum **arr, bool **arrnull)
+audit_write_direct(const AuditTarget *t, int n, AuditRowFn getrow, void *arg,
+				   CommandId cid)
 {
-	Relation	rel = table_open(st->log_relid, RowExclusiveLock);
+	Relation	rel = table_open(t->log_relid, RowExclusiveLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	Datum		valbuf[AUDIT_NPARAMS + 1];
-	bool		nullbuf[AUDIT_NPARAMS + 1];
-	Datum	   *values = valbuf;
-	bool	   *nulls = nullbuf;
 	List	   *indexoids;
 	int			nindexes;
 	Relation	indexes[AUDIT_MAX_INDEXES];
-	IndexInfo **infos;
 	IndexInfo	iicopy[AUDIT_MAX_INDEXES];
+	int			chunk = Min(n, AUDIT_MULTI_ROWS);
+	TupleTableSlot **slots;
+	Datum	   *values;
+	bool	   *nulls;
+	BulkInsertState bistate;
+	MemoryContext chunkcxt;
+	MemoryContext old;
 
 	/*
 	 * The entry was checked before the lock was taken: a change committed in
@@ -829,102 +894,472 @@ audit_write_direct(AuditState *st, Datum *params, char *pnulls,
 	if (rel->trigdesc != NULL || rel->rd_rules != NULL ||
 		rel->rd_rel->relrowsecurity ||
 		(desc->constr && desc->constr->num_check > 0) ||
-		desc->natts != st->log_natts ||
+		desc->natts != t->log_natts ||
 		list_length(indexoids) > AUDIT_MAX_INDEXES ||
-		!audit_index_infos(st, indexoids))
+		!audit_index_infos(indexoids))
 	{
 		list_free(indexoids);
 		table_close(rel, NoLock);
 		return false;
 	}
 	list_free(indexoids);
-	nindexes = st->nindexes;
-	infos = st->index_infos;
+	nindexes = index_count;
 	for (int x = 0; x < nindexes; x++)
 	{
-		indexes[x] = index_open(st->index_oids[x], RowExclusiveLock);
+		indexes[x] = index_open(index_oids[x], RowExclusiveLock);
 
 		/*
 		 * An access method may keep state for the statement in ii_AmCache
 		 * (BRIN keeps a descriptor pointing into the relcache): give it a
 		 * copy that lives only as long as this write.
 		 */
-		iicopy[x] = *infos[x];
+		iicopy[x] = *index_infos[x];
 		iicopy[x].ii_AmCache = NULL;
 		iicopy[x].ii_Context = CurrentMemoryContext;
 	}
 
-	if (desc->natts > AUDIT_NPARAMS + 1)
-	{
-		/* dropped columns */
-		values = palloc(sizeof(Datum) * desc->natts);
-		nulls = palloc(sizeof(bool) * desc->natts);
-		for (int i = 0; i < desc->natts; i++)
-			nulls[i] = true;
-	}
-	for (int j = 0; j < 10; j++)
-	{
-		int			a = st->log_attnum[j + 1] - 1;
+	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers audit write",
+									 ALLOCSET_DEFAULT_SIZES);
+	slots = audit_slots(desc, chunk);
+	for (int i = 0; i < chunk; i++)
+		ExecClearTuple(slots[i]);	/* left full by an error in a write */
+	values = palloc(sizeof(Datum) * desc->natts * chunk);
+	nulls = palloc(sizeof(bool) * desc->natts * chunk);
+	bistate = GetBulkInsertState();
 
-		values[a] = params[j];
-		nulls[a] = (pnulls[j] == 'n');
-	}
-
-	for (int r = 0; r < n; r++)
+	for (int start = 0; start < n; start += chunk)
 	{
-		HeapTuple	tuple;
-		int			ida = st->log_attnum[0] - 1;
+		int			m = Min(chunk, n - start);
 
-		for (int j = 10; j < AUDIT_NPARAMS; j++)
+		old = MemoryContextSwitchTo(chunkcxt);
+		for (int i = 0; i < m; i++)
 		{
-			int			a = st->log_attnum[j + 1] - 1;
+			Datum	   *v = values + i * desc->natts;
+			bool	   *nl = nulls + i * desc->natts;
+			Datum		params[AUDIT_NPARAMS];
+			bool		pnulls[AUDIT_NPARAMS];
+			int64		id = 0;
 
-			if (arr)
+			/* dropped columns stay NULL */
+			for (int a = 0; a < desc->natts; a++)
+				nl[a] = true;
+			getrow(arg, start + i, params, pnulls, &id);
+			for (int j = 0; j < AUDIT_NPARAMS; j++)
 			{
-				values[a] = arr[j - 10][r];
-				nulls[a] = arrnull[j - 10][r];
+				int			a = t->log_attnum[j + 1] - 1;
+
+				v[a] = params[j];
+				nl[a] = pnulls[j];
 			}
-			else
-			{
-				values[a] = params[j];
-				nulls[a] = (pnulls[j] == 'n');
-			}
+			if (id == 0)
+				id = nextval_internal(t->seq_relid, false);
+			v[t->log_attnum[0] - 1] = Int64GetDatum(id);
+			nl[t->log_attnum[0] - 1] = false;
+			/* formed where the slot lives, and freed by it */
+			MemoryContextSwitchTo(slot_cxt);
+			ExecStoreHeapTuple(heap_form_tuple(desc, v, nl), slots[i], true);
+			MemoryContextSwitchTo(chunkcxt);
 		}
-		values[ida] = Int64GetDatum(nextval_internal(st->seq_relid, false));
-		nulls[ida] = false;
-		tuple = heap_form_tuple(desc, values, nulls);
-		simple_heap_insert(rel, tuple);
+		MemoryContextSwitchTo(old);
 
-		for (int x = 0; x < nindexes; x++)
+		heap_multi_insert(rel, slots, m, cid, 0, bistate);
+
+		for (int i = 0; i < m; i++)
 		{
-			IndexInfo  *ii = &iicopy[x];
-			Datum		ivalues[INDEX_MAX_KEYS];
-			bool		inulls[INDEX_MAX_KEYS];
+			Datum	   *v = values + i * desc->natts;
+			bool	   *nl = nulls + i * desc->natts;
 
-			if (!indexes[x]->rd_index->indisready)
-				continue;
-			for (int c = 0; c < ii->ii_NumIndexAttrs; c++)
+			for (int x = 0; x < nindexes; x++)
 			{
-				int			a = ii->ii_IndexAttrNumbers[c] - 1;
+				IndexInfo  *ii = &iicopy[x];
+				Datum		ivalues[INDEX_MAX_KEYS];
+				bool		inulls[INDEX_MAX_KEYS];
 
-				ivalues[c] = values[a];
-				inulls[c] = nulls[a];
+				if (!indexes[x]->rd_index->indisready)
+					continue;
+				for (int c = 0; c < ii->ii_NumIndexAttrs; c++)
+				{
+					int			a = ii->ii_IndexAttrNumbers[c] - 1;
+
+					ivalues[c] = v[a];
+					inulls[c] = nl[a];
+				}
+				index_insert(indexes[x], ivalues, inulls, &slots[i]->tts_tid, rel,
+							 indexes[x]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+							 false, ii);
 			}
-			index_insert(indexes[x], ivalues, inulls, &tuple->t_self, rel,
-						 indexes[x]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-						 false, ii);
+			ExecClearTuple(slots[i]);
 		}
-		heap_freetuple(tuple);
+		MemoryContextReset(chunkcxt);
 	}
 
+	FreeBulkInsertState(bistate);
+	MemoryContextDelete(chunkcxt);
 	for (int x = 0; x < nindexes; x++)
 		index_close(indexes[x], NoLock);
 	table_close(rel, NoLock);
 	return true;
 }
 
+/* ------------------------------------------------------------------------
+ * Rows of the row form waiting for the end of their statement
+ *
+ * AFTER ROW triggers fire one after another at the end of the statement
+ * (AfterTriggerEndQuery, from ExecutorFinish or COPY).  Rather than one
+ * heap insert per fire, the row form keeps its rows here and writes them
+ * together, AUDIT_MULTI_ROWS at a time, as the statement form does: when
+ * the statement's ExecutorFinish returns, or before anything else can look
+ * at the log.  The rules that keep this exact:
+ *
+ * - Rows wait only in the subtransaction that made them.  Ids are taken
+ *   when a row is kept, so the log's order is the order of the changes
+ *   whatever the order of the writes.  They are written as of the command
+ *   that made them (its command id), so a query whose snapshot was taken
+ *   after that command sees them, although it writes them itself in
+ *   ExecutorStart (after its snapshot was taken).
+ * - Every query (ExecutorStart) and utility command (ProcessUtility) that
+ *   starts in that subtransaction writes them first: a trigger or function
+ *   that reads the log, COPY, TRUNCATE, SAVEPOINT all see every change
+ *   before them.  A fire in another subtransaction (another trigger's
+ *   EXCEPTION block) writes its row at once and leaves them waiting.
+ * - A subtransaction that commits hands them to its parent; one that
+ *   aborts, or the transaction's abort, drops them with the changes they
+ *   describe; commit and PREPARE write any still waiting (after deferred
+ *   triggers, before the commit record).
+ * ------------------------------------------------------------------------
+ */
+typedef struct AuditPending
+{
+	MemoryContext cxt;			/* child of TopTransactionContext, or NULL */
+	SubTransactionId subxid;	/* where the rows were made */
+	CommandId	cid;			/* and in which command */
+	AuditTarget target;
+	int			n;
+	int			cap;
+	Size		bytes;
+	Datum	   *params;			/* n * AUDIT_NPARAMS */
+	bool	   *pnulls;
+	int64	   *ids;
+} AuditPending;
+
+static AuditPending pending;
+
+#define AUDIT_PENDING_BYTES (8 * 1024 * 1024)
+
+/* typlen and typbyval of each parameter, for copying it into the batch */
+static const struct
+{
+	int16		len;
+	bool		byval;
+}			audit_param_type[AUDIT_NPARAMS] = {
+	{8, FLOAT8PASSBYVAL},		/* txid xid8 */
+	{8, FLOAT8PASSBYVAL},		/* tx_time */
+	{8, FLOAT8PASSBYVAL},		/* logged_at */
+	{-1, false},				/* actor text */
+	{NAMEDATALEN, false},		/* session_user_name */
+	{-1, false},				/* context jsonb */
+	{4, true},					/* table_oid */
+	{NAMEDATALEN, false},		/* schema_name */
+	{NAMEDATALEN, false},		/* table_name */
+	{-1, false},				/* op text */
+	{-1, false},				/* key jsonb */
+	{-1, false},				/* old_values jsonb */
+	{-1, false},				/* new_values jsonb */
+	{8, FLOAT8PASSBYVAL},		/* key_hash */
+};
+
+static bool
+target_equal(const AuditTarget *a, const AuditTarget *b)
+{
+	return a->log_relid == b->log_relid && a->log_owner == b->log_owner &&
+		a->seq_relid == b->seq_relid && a->log_natts == b->log_natts &&
+		memcmp(a->log_attnum, b->log_attnum, sizeof(a->log_attnum)) == 0;
+}
+
+static void
+pending_getrow(void *arg, int r, Datum *params, bool *pnulls, int64 *id)
+{
+	AuditPending *p = (AuditPending *) arg;
+
+	memcpy(params, p->params + r * AUDIT_NPARAMS, sizeof(Datum) * AUDIT_NPARAMS);
+	memcpy(pnulls, p->pnulls + r * AUDIT_NPARAMS, sizeof(bool) * AUDIT_NPARAMS);
+	*id = p->ids[r];
+}
+
+static void
+pending_forget(void)
+{
+	if (pending.cxt != NULL)
+		MemoryContextDelete(pending.cxt);
+	memset(&pending, 0, sizeof(pending));
+}
+
 /*
- * Run the log INSERT as the log's owner, for this statement only.
+ * Write the waiting rows, as the log's owner.  The batch is taken off
+ * first, so that an error while writing leaves nothing behind.
+ */
+static void
+audit_flush_pending(void)
+{
+	AuditPending p = pending;
+	Oid			save_userid;
+	int			save_sec_context;
+	bool		done;
+
+	if (p.n == 0)
+		return;
+	memset(&pending, 0, sizeof(pending));
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(p.target.log_owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+	done = audit_write_direct(&p.target, p.n, pending_getrow, &p, p.cid);
+	if (!done)
+	{
+		/* the log needs the executor now: one INSERT per row, ids kept */
+		Oid			argtypes[AUDIT_NPARAMS + 1] = {
+			XID8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, NAMEOID, JSONBOID,
+			OIDOID, NAMEOID, NAMEOID, TEXTOID, JSONBOID, JSONBOID, JSONBOID, INT8OID,
+			INT8OID
+		};
+		SPIPlanPtr	plan;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		plan = SPI_prepare(psprintf("%s VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+									"$11, $12, $13, $14, $15)",
+									audit_insert_with_id),
+						   AUDIT_NPARAMS + 1, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		for (int r = 0; r < p.n; r++)
+		{
+			Datum		v[AUDIT_NPARAMS + 1];
+			char		nl[AUDIT_NPARAMS + 1];
+
+			for (int j = 0; j < AUDIT_NPARAMS; j++)
+			{
+				v[j] = p.params[r * AUDIT_NPARAMS + j];
+				nl[j] = p.pnulls[r * AUDIT_NPARAMS + j] ? 'n' : ' ';
+			}
+			v[AUDIT_NPARAMS] = Int64GetDatum(p.ids[r]);
+			nl[AUDIT_NPARAMS] = ' ';
+			if (SPI_execute_plan(plan, v, nl, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "orm_triggers: insert into audit_log failed");
+		}
+		if (SPI_finish() != SPI_OK_FINISH)
+			elog(ERROR, "SPI_finish failed");
+	}
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	MemoryContextDelete(p.cxt);
+}
+
+/* Flush when the rows waiting were made in the current subtransaction. */
+static inline void
+audit_flush_here(void)
+{
+	if (pending.n > 0 && pending.subxid == GetCurrentSubTransactionId())
+		audit_flush_pending();
+}
+
+/*
+ * Keep one row of the row form (params as audit_common_params and
+ * audit_change fill them).  Returns false when it cannot wait (rows of
+ * another subtransaction are waiting): the caller writes it at once.
+ */
+static bool
+audit_keep(AuditState *st, Datum *params, char *pnulls)
+{
+	SubTransactionId subxid = GetCurrentSubTransactionId();
+	CommandId	cid = GetCurrentCommandId(true);
+	MemoryContext old;
+	int			r;
+
+	if (pending.n > 0 &&
+		(pending.subxid != subxid || pending.cid != cid ||
+		 !target_equal(&pending.target, &st->target)))
+	{
+		if (pending.subxid != subxid)
+			return false;
+		audit_flush_pending();
+	}
+	if (pending.cxt == NULL)
+	{
+		pending.cxt = AllocSetContextCreate(TopTransactionContext,
+											"orm_triggers audit rows waiting",
+											ALLOCSET_DEFAULT_SIZES);
+		pending.subxid = subxid;
+		pending.cid = cid;
+		pending.target = st->target;
+	}
+	old = MemoryContextSwitchTo(pending.cxt);
+	if (pending.n == pending.cap)
+	{
+		pending.cap = pending.cap ? pending.cap * 2 : 64;
+		pending.params = pending.params ?
+			repalloc(pending.params, sizeof(Datum) * AUDIT_NPARAMS * pending.cap) :
+			palloc(sizeof(Datum) * AUDIT_NPARAMS * pending.cap);
+		pending.pnulls = pending.pnulls ?
+			repalloc(pending.pnulls, sizeof(bool) * AUDIT_NPARAMS * pending.cap) :
+			palloc(sizeof(bool) * AUDIT_NPARAMS * pending.cap);
+		pending.ids = pending.ids ?
+			repalloc(pending.ids, sizeof(int64) * pending.cap) :
+			palloc(sizeof(int64) * pending.cap);
+	}
+	r = pending.n;
+	for (int j = 0; j < AUDIT_NPARAMS; j++)
+	{
+		bool		isnull = (pnulls[j] == 'n');
+		Datum		v = (Datum) 0;
+
+		if (!isnull)
+		{
+			/* the previous row's copy when the value is the same */
+			if (r > 0 && !pending.pnulls[(r - 1) * AUDIT_NPARAMS + j] &&
+				j <= 9 && j >= 3 &&
+				datumIsEqual(params[j], pending.params[(r - 1) * AUDIT_NPARAMS + j],
+							 audit_param_type[j].byval, audit_param_type[j].len))
+				v = pending.params[(r - 1) * AUDIT_NPARAMS + j];
+			else
+			{
+				v = datumCopy(params[j], audit_param_type[j].byval, audit_param_type[j].len);
+				if (!audit_param_type[j].byval)
+					pending.bytes += datumGetSize(v, false, audit_param_type[j].len);
+			}
+		}
+		pending.params[r * AUDIT_NPARAMS + j] = v;
+		pending.pnulls[r * AUDIT_NPARAMS + j] = isnull;
+	}
+	MemoryContextSwitchTo(old);
+	pending.ids[r] = nextval_internal(st->target.seq_relid, false);
+	pending.n++;
+	if (pending.n >= AUDIT_MULTI_ROWS || pending.bytes >= AUDIT_PENDING_BYTES)
+		audit_flush_pending();
+	return true;
+}
+
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+/* A query that starts sees the log complete: write what waits. */
+static void
+audit_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	audit_flush_here();
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+/* AFTER ROW triggers fire in here: their rows wait, then go in together. */
+static void
+audit_ExecutorFinish(QueryDesc *queryDesc)
+{
+	if (prev_ExecutorFinish)
+		prev_ExecutorFinish(queryDesc);
+	else
+		standard_ExecutorFinish(queryDesc);
+	audit_flush_here();
+}
+
+/* So does a utility command (COPY, TRUNCATE, SAVEPOINT, ...). */
+static void
+audit_ProcessUtility(ORMT_PROCESS_UTILITY_PARAMS)
+{
+	audit_flush_here();
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(ORMT_PROCESS_UTILITY_ARGS);
+	else
+		standard_ProcessUtility(ORMT_PROCESS_UTILITY_ARGS);
+}
+
+static void
+audit_xact_callback(XactEvent event, void *arg pg_attribute_unused())
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			audit_flush_pending();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			/* TopTransactionContext is gone or going: forget, never free */
+			memset(&pending, 0, sizeof(pending));
+			break;
+	}
+}
+
+static void
+audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg pg_attribute_unused())
+{
+	if (pending.n == 0 || pending.subxid != mySubid)
+		return;
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		pending.subxid = parentSubid;
+	else if (event == SUBXACT_EVENT_ABORT_SUB)
+		pending_forget();
+}
+
+void
+ormt_audit_init(void)
+{
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = audit_ExecutorStart;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = audit_ExecutorFinish;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = audit_ProcessUtility;
+	RegisterXactCallback(audit_xact_callback, NULL);
+	RegisterSubXactCallback(audit_subxact_callback, NULL);
+}
+
+/* The common parameters with the batch arrays of the statement form. */
+typedef struct AuditArrays
+{
+	Datum	   *params;
+	char	   *pnulls;
+	Datum	  **arr;
+	bool	  **arrnull;
+} AuditArrays;
+
+static void
+arrays_getrow(void *arg, int r, Datum *params, bool *pnulls, int64 *id)
+{
+	AuditArrays *a = (AuditArrays *) arg;
+
+	for (int j = 0; j < AUDIT_COMMON; j++)
+	{
+		params[j] = a->params[j];
+		pnulls[j] = (a->pnulls[j] == 'n');
+	}
+	for (int j = AUDIT_COMMON; j < AUDIT_NPARAMS; j++)
+	{
+		if (a->arr)
+		{
+			params[j] = a->arr[j - AUDIT_COMMON][r];
+			pnulls[j] = a->arrnull[j - AUDIT_COMMON][r];
+		}
+		else
+		{
+			params[j] = a->params[j];
+			pnulls[j] = (a->pnulls[j] == 'n');
+		}
+	}
+	*id = 0;
+}
+
+/*
+ * Write one row (the row form, when it cannot wait, and TRUNCATE) as the
+ * log's owner: directly when the log allows it, else through the saved plan.
  */
 static void
 audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls,
@@ -936,13 +1371,15 @@ audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls,
 
 	if (direct)
 	{
+		AuditArrays a = {values, nulls, NULL, NULL};
 		bool		done;
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(st->log_owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
-		done = audit_write_direct(st, values, nulls, 1, NULL, NULL);
+		done = audit_write_direct(&st->target, 1, arrays_getrow, &a,
+								  GetCurrentCommandId(true));
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 		if (done)
 			return;
@@ -1024,7 +1461,7 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	ListCell   *lc;
 	Oid			argtypes[AUDIT_NPARAMS] = {
 		XID8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, NAMEOID, JSONBOID,
-		OIDOID, NAMEOID, NAMEOID, TEXTOID, JSONBOID, JSONBOID, JSONBOID
+		OIDOID, NAMEOID, NAMEOID, TEXTOID, JSONBOID, JSONBOID, JSONBOID, INT8OID
 	};
 	bool		row = TRIGGER_FOR_ROW(tgtype);
 	StringInfoData sql;
@@ -1108,14 +1545,15 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	appendStringInfoString(&sql, audit_insert_columns);
 	if (row || TRIGGER_FOR_TRUNCATE(tgtype))
 		appendStringInfoString(&sql,
-							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
 	else
 	{
 		appendStringInfoString(&sql,
-							   "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, u.k, u.o, u.n "
+							   "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, u.k, u.o, u.n, u.h "
 							   "FROM ROWS FROM (pg_catalog.unnest($11), pg_catalog.unnest($12), "
-							   "pg_catalog.unnest($13)) AS u (k, o, n)");
+							   "pg_catalog.unnest($13), pg_catalog.unnest($14)) AS u (k, o, n, h)");
 		argtypes[10] = argtypes[11] = argtypes[12] = JSONBARRAYOID;
+		argtypes[13] = INT8ARRAYOID;
 	}
 	/*
 	 * A generic plan: the statement form's arrays are parameters, never
@@ -1133,8 +1571,83 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
  */
 
 /*
- * Key, old and new values of one changed row, as the three last INSERT
- * parameters.  oldslot/newslot are NULL for INSERT/DELETE.  Returns false
+ * key_hash: an int8 standing for a key, so that the index which finds one
+ * row's entries compares integers, not jsonb.  A key of one member whose
+ * value is an integral number within int8 is that number (the entries of a
+ * serial or identity key then go into the index in key order, as into the
+ * table's own); any other key is jsonb's own hash.  Keys equal as jsonb
+ * always get the same key_hash; different keys may too, so lookups also
+ * compare key.
+ */
+static int64
+key_hash_of_jsonb(Jsonb *key)
+{
+	if (JB_ROOT_IS_OBJECT(key) && JB_ROOT_COUNT(key) == 1)
+	{
+		JsonbIterator *it = JsonbIteratorInit(&key->root);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+		{
+			if (tok == WJB_VALUE && v.type == jbvNumeric &&
+				!numeric_is_nan(v.val.numeric) && !numeric_is_inf(v.val.numeric))
+			{
+				/* "5", "5.5", "-12": the value without trailing zeros */
+				char	   *digits = numeric_normalize(v.val.numeric);
+				char	   *end;
+				long long	n;
+
+				errno = 0;
+				n = strtoll(digits, &end, 10);
+				if (errno == 0 && *end == '\0' && end != digits)
+					return (int64) n;
+			}
+		}
+	}
+	return DatumGetInt64(DirectFunctionCall2(jsonb_hash_extended,
+											 JsonbPGetDatum(key), Int64GetDatum(0)));
+}
+
+/*
+ * The same from the key columns of a slot: a single integer column is its
+ * value, without looking at the jsonb key built from it.
+ */
+static int64
+audit_slot_key_hash(AuditState *st, TupleTableSlot *slot, Datum key)
+{
+	if (st->nkeys == 1 && !slot->tts_isnull[st->keys[0].attnum - 1])
+	{
+		Datum		v = slot->tts_values[st->keys[0].attnum - 1];
+
+		switch (st->keys[0].basetypid)
+		{
+			case INT2OID:
+				return DatumGetInt16(v);
+			case INT4OID:
+				return DatumGetInt32(v);
+			case INT8OID:
+				return DatumGetInt64(v);
+			default:
+				break;
+		}
+	}
+	return key_hash_of_jsonb(DatumGetJsonbP(key));
+}
+
+/*
+ * orm_triggers.audit_key_hash(key jsonb) returns bigint: the key_hash the
+ * audit trigger stores for a row with this key (IMMUTABLE, STRICT).
+ */
+Datum
+audit_key_hash(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(key_hash_of_jsonb(PG_GETARG_JSONB_P(0)));
+}
+
+/*
+ * Key, old and new values of one changed row, and key_hash, as the four
+ * last INSERT parameters.  oldslot/newslot are NULL for INSERT/DELETE.  Returns false
  * for an UPDATE that changed no logged column (and not the key).
  */
 static bool
@@ -1149,6 +1662,8 @@ audit_change(AuditState *st, TupleTableSlot *oldslot, TupleTableSlot *newslot,
 		slot_getallattrs(newslot);
 
 	nulls[10] = nulls[11] = nulls[12] = 'n';
+	values[13] = Int64GetDatum(0);	/* key_hash of a NULL key */
+	nulls[13] = ' ';
 	if (oldslot && newslot)
 	{
 		bool		any = false;
@@ -1199,6 +1714,8 @@ audit_change(AuditState *st, TupleTableSlot *oldslot, TupleTableSlot *newslot,
 		values[10] = columns_jsonb(st->keys, st->nkeys, st->keys_order, st->keys_scalar,
 								   NULL, keyslot);
 		nulls[10] = ' ';
+		values[13] = Int64GetDatum(audit_slot_key_hash(st, keyslot, values[10]));
+		nulls[13] = ' ';
 	}
 	return true;
 }
@@ -1239,6 +1756,8 @@ audit_row(OrmtTriggerEntry *entry, TriggerData *trigdata, AuditState *st)
 	audit_common_params(st, event_op(event), values, nulls);
 	if (!audit_change(st, oldslot, newslot, values, nulls, changed))
 		return;
+	if (st->direct && audit_keep(st, values, nulls))
+		return;
 	audit_write(entry, st, values, nulls, st->direct);
 }
 
@@ -1254,7 +1773,8 @@ transition_reader(Tuplestorestate *ts, TupleDesc tupdesc, int *ptr)
 
 /*
  * Changed rows of one statement waiting to be written: key, old and new
- * values, each a jsonb copied into the batch's memory context.
+ * values, each a jsonb copied into the batch's memory context, and
+ * key_hash.
  */
 typedef struct AuditBatch
 {
@@ -1262,8 +1782,8 @@ typedef struct AuditBatch
 	int			n;
 	int			cap;
 	Size		bytes;
-	Datum	   *arr[3];
-	bool	   *arrnull[3];
+	Datum	   *arr[AUDIT_PERROW];
+	bool	   *arrnull[AUDIT_PERROW];
 } AuditBatch;
 
 /* Rows, or bytes of jsonb, after which a batch is written (arrays stay far below 1 GB). */
@@ -1278,7 +1798,7 @@ batch_add(AuditBatch *b, Datum *values, char *nulls)
 	if (b->n == b->cap)
 	{
 		b->cap = b->cap ? b->cap * 2 : 256;
-		for (int j = 0; j < 3; j++)
+		for (int j = 0; j < AUDIT_PERROW; j++)
 		{
 			b->arr[j] = b->arr[j] ? repalloc(b->arr[j], sizeof(Datum) * b->cap) :
 				palloc(sizeof(Datum) * b->cap);
@@ -1286,13 +1806,21 @@ batch_add(AuditBatch *b, Datum *values, char *nulls)
 				palloc(sizeof(bool) * b->cap);
 		}
 	}
-	for (int j = 0; j < 3; j++)
+	for (int j = 0; j < AUDIT_PERROW; j++)
 	{
-		bool		isnull = (nulls[10 + j] == 'n');
+		bool		isnull = (nulls[AUDIT_COMMON + j] == 'n');
 
 		b->arrnull[j][b->n] = isnull;
 		b->arr[j][b->n] = (Datum) 0;
-		if (!isnull)
+		if (isnull)
+			continue;
+		if (AUDIT_COMMON + j == 13)
+		{
+			/* key_hash: an int8, by value or not */
+			b->arr[j][b->n] = datumCopy(values[13], FLOAT8PASSBYVAL, sizeof(int64));
+			b->bytes += sizeof(int64);
+		}
+		else
 		{
 			Size		len = VARSIZE(DatumGetPointer(values[10 + j]));
 			void	   *copy = palloc(len);
@@ -1322,24 +1850,31 @@ batch_flush(OrmtTriggerEntry *entry, AuditState *st, AuditBatch *b,
 	{
 		Oid			save_userid;
 		int			save_sec_context;
+		AuditArrays a = {values, nulls, b->arr, b->arrnull};
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(st->log_owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
-		done = audit_write_direct(st, values, nulls, b->n, b->arr, b->arrnull);
+		done = audit_write_direct(&st->target, b->n, arrays_getrow, &a,
+								  GetCurrentCommandId(true));
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 	if (!done)
 	{
 		old = MemoryContextSwitchTo(b->cxt);
 		dims[0] = b->n;
-		for (int j = 0; j < 3; j++)
+		for (int j = 0; j < AUDIT_PERROW; j++)
 		{
-			values[10 + j] = PointerGetDatum(construct_md_array(b->arr[j], b->arrnull[j],
-																1, dims, lbs, JSONBOID,
-																-1, false, TYPALIGN_INT));
-			nulls[10 + j] = ' ';
+			bool		jsonb = (AUDIT_COMMON + j != 13);
+
+			values[AUDIT_COMMON + j] =
+				PointerGetDatum(construct_md_array(b->arr[j], b->arrnull[j], 1, dims, lbs,
+												   jsonb ? JSONBOID : INT8OID,
+												   jsonb ? -1 : (int) sizeof(int64),
+												   jsonb ? false : FLOAT8PASSBYVAL,
+												   jsonb ? TYPALIGN_INT : TYPALIGN_DOUBLE));
+			nulls[AUDIT_COMMON + j] = ' ';
 		}
 		MemoryContextSwitchTo(old);
 		audit_write(entry, st, values, nulls, false);
@@ -1452,6 +1987,8 @@ audit_truncate(OrmtTriggerEntry *entry, AuditState *st)
 
 	audit_common_params(st, "TRUNCATE", values, nulls);
 	nulls[10] = nulls[11] = nulls[12] = 'n';
+	values[13] = Int64GetDatum(0);	/* key_hash of a NULL key */
+	nulls[13] = ' ';
 	audit_write(entry, st, values, nulls, false);
 }
 

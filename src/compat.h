@@ -40,6 +40,27 @@
 #endif
 
 /*
+ * ProcessUtility_hook: PostgreSQL 14 added readOnlyTree.  A hook is
+ * declared with ORMT_PROCESS_UTILITY_PARAMS and passes them on with
+ * ORMT_PROCESS_UTILITY_ARGS.
+ */
+#if PG_VERSION_NUM >= 140000
+#define ORMT_PROCESS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define ORMT_PROCESS_UTILITY_ARGS \
+	pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
+#else
+#define ORMT_PROCESS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define ORMT_PROCESS_UTILITY_ARGS \
+	pstmt, queryString, context, params, queryEnv, dest, qc
+#endif
+
+/*
  * PostgreSQL 16 moved the varlena macros to varatt.h (postgres.h still
  * includes it); nothing to do here, listed so the next reader need not look.
  */

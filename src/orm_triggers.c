@@ -68,4 +68,5 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 	ormt_reserve_guc_prefix("orm_triggers");
 	ormt_soft_delete_init();
+	ormt_audit_init();
 }

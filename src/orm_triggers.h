@@ -158,6 +158,7 @@ extern Datum ormt_now_as(Oid basetype);
 
 /* soft_delete.c: the executor hook that tells row movement from DELETE */
 extern void ormt_soft_delete_init(void);
+extern void ormt_audit_init(void);
 
 /* values (trigger_cache.c) */
 extern bool ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,

@@ -8,12 +8,13 @@ CREATE TABLE bench_t (id int PRIMARY KEY, v int NOT NULL, note text, price numer
 CREATE FUNCTION bench_plpgsql_audit() RETURNS trigger LANGUAGE plpgsql AS \$\$
 BEGIN
   INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, session_user_name, context,
-      table_oid, schema_name, table_name, op, key, old_values, new_values)
+      table_oid, schema_name, table_name, op, key, key_hash, old_values, new_values)
   VALUES (pg_current_xact_id(), now(), clock_timestamp(),
       coalesce(nullif(current_setting('orm_triggers.actor', true), ''), session_user), session_user,
       nullif(current_setting('orm_triggers.context', true), '')::jsonb,
       TG_RELID, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP,
       jsonb_build_object('id', CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END),
+      orm_triggers.audit_key_hash(jsonb_build_object('id', CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END)),
       CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
       CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END);
   RETURN NULL;
@@ -22,27 +23,27 @@ CREATE FUNCTION bench_plpgsql_audit_stmt() RETURNS trigger LANGUAGE plpgsql AS \
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, session_user_name, context,
-        table_oid, schema_name, table_name, op, key, old_values, new_values)
+        table_oid, schema_name, table_name, op, key, key_hash, old_values, new_values)
     SELECT pg_current_xact_id(), now(), clock_timestamp(),
         coalesce(nullif(current_setting('orm_triggers.actor', true), ''), session_user), session_user,
         nullif(current_setting('orm_triggers.context', true), '')::jsonb,
-        TG_RELID, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP, jsonb_build_object('id', n.id), NULL, to_jsonb(n)
+        TG_RELID, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP, jsonb_build_object('id', n.id), orm_triggers.audit_key_hash(jsonb_build_object('id', n.id)), NULL, to_jsonb(n)
       FROM new_rows n;
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, session_user_name, context,
-        table_oid, schema_name, table_name, op, key, old_values, new_values)
+        table_oid, schema_name, table_name, op, key, key_hash, old_values, new_values)
     SELECT pg_current_xact_id(), now(), clock_timestamp(),
         coalesce(nullif(current_setting('orm_triggers.actor', true), ''), session_user), session_user,
         nullif(current_setting('orm_triggers.context', true), '')::jsonb,
-        TG_RELID, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP, jsonb_build_object('id', n.id), to_jsonb(o), to_jsonb(n)
+        TG_RELID, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP, jsonb_build_object('id', n.id), orm_triggers.audit_key_hash(jsonb_build_object('id', n.id)), to_jsonb(o), to_jsonb(n)
       FROM old_rows o JOIN new_rows n ON o.id = n.id;
   ELSE
     INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, session_user_name, context,
-        table_oid, schema_name, table_name, op, key, old_values, new_values)
+        table_oid, schema_name, table_name, op, key, key_hash, old_values, new_values)
     SELECT pg_current_xact_id(), now(), clock_timestamp(),
         coalesce(nullif(current_setting('orm_triggers.actor', true), ''), session_user), session_user,
         nullif(current_setting('orm_triggers.context', true), '')::jsonb,
-        TG_RELID, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP, jsonb_build_object('id', o.id), to_jsonb(o), NULL
+        TG_RELID, TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP, jsonb_build_object('id', o.id), orm_triggers.audit_key_hash(jsonb_build_object('id', o.id)), to_jsonb(o), NULL
       FROM old_rows o;
   END IF;
   RETURN NULL;

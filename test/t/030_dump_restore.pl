@@ -63,21 +63,27 @@ $node->safe_psql('full_restore', q{UPDATE item SET name = 'after restore' WHERE 
 is($node->safe_psql('full_restore', q{SELECT id = (SELECT max(id) FROM orm_triggers.audit_log WHERE id < (SELECT max(id) FROM orm_triggers.audit_log)) + 1
 	AND op = 'UPDATE' AND new_values->>'name' = 'after restore' AND (new_values->>'version')::int = 2 FROM orm_triggers.audit_log ORDER BY id DESC LIMIT 1}),
 	't', 'full dump: the log\'s sequence continues after the restored entries, the version after the restored one');
-TODO:
-{
-	local $TODO = 'audit_log.table_oid is an oid, not a regclass: a restore gives the table a new OID and the restored entries keep the old one';
-	is($node->safe_psql('full_restore', q{SELECT count(*) FROM orm_triggers.audit_log WHERE table_oid <> 'item'::regclass}),
-		'0', 'full dump: restored entries point at the restored table');
-	is($node->safe_psql('full_restore', q{SELECT orm_triggers.row_as_of('item', '{"id": 7}', now()) ->> 'name'}),
-		$node->safe_psql('src', q{SELECT name FROM item WHERE id = 7}), 'full dump: row_as_of finds the restored history');
-}
+# A restore gives item a new OID; the restored entries keep the old one
+# until audit_relink() (README: dump and restore) points them at the table
+# that has their logged name.  (Both databases live in one cluster, so the
+# OIDs may happen to be equal: then there is nothing to relink.)
+my $stale = $node->safe_psql('full_restore', q{SELECT count(*) FROM orm_triggers.audit_log WHERE table_oid <> 'item'::regclass});
+is($node->safe_psql('full_restore', q{SELECT orm_triggers.audit_relink()}), $stale,
+	'full dump: audit_relink() relinks every entry with a stale OID');
+is($node->safe_psql('full_restore', q{SELECT count(*) FROM orm_triggers.audit_log WHERE table_oid <> 'item'::regclass}),
+	'0', 'full dump: after audit_relink() every entry points at the restored table');
+is($node->safe_psql('full_restore', q{SELECT orm_triggers.row_as_of('item', '{"id": 7}', now()) ->> 'name'}),
+	$node->safe_psql('src', q{SELECT name FROM item WHERE id = 7}), 'full dump: row_as_of finds the restored history');
+is($node->safe_psql('full_restore', q{SELECT count(*) FROM orm_triggers.row_history('item', '{"id": 7}')}),
+	$node->safe_psql('src', q{SELECT count(*) FROM orm_triggers.row_history('item', '{"id": 7}')}),
+	'full dump: row_history gives the same entries as in the source');
 is($node->safe_psql('full_restore', q{SELECT count(*) FROM pg_trigger WHERE tgrelid = 'item'::regclass AND NOT tgisinternal}),
 	scalar(@OrmtTest::TRIGGERS), 'full dump: the triggers came back');
 
 # schema-only into two databases, then data-only with and without --disable-triggers
 $node->command_ok([ 'pg_dump', '--schema-only', '-Fc', '-d', $node->connstr('src'), '-f', "$tmp/schema.dump" ], 'pg_dump --schema-only');
 $node->command_ok([ 'pg_dump', '--data-only', '-Fc', '-d', $node->connstr('src'), '-f', "$tmp/data.dump" ], 'pg_dump --data-only');
-for my $db (qw(data_disable data_enable data_enable_log))
+for my $db (qw(data_disable data_enable))
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr($db), "$tmp/schema.dump" ], "schema into $db");
@@ -86,16 +92,10 @@ $node->command_ok([ 'pg_restore', '--exit-on-error', '--disable-triggers', '-d',
 	'data-only restore with --disable-triggers');
 is(sample_state($node, 'data_disable', 'item'), $want, 'data-only, --disable-triggers: every value as dumped (the audit log and versions too), NULLs too');
 
-# Through enabled triggers, the whole data-only dump cannot be restored: the
-# log's rows come first (schema orm_triggers sorts before public), its
-# sequence is set only after all the data, so the audit trigger firing for
-# item's COPY draws ids the restored entries already have.
-TODO:
-{
-	local $TODO = 'data-only restore through enabled audit triggers: the restored log and the new entries collide on audit_log.id';
-	$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('data_enable_log'), "$tmp/data.dump" ],
-		'data-only restore of the audit log and item with the triggers enabled');
-}
+# The whole data-only dump (the log included) through enabled audit
+# triggers is not supported (README): the log's sequence is set only after
+# all the data, so entries the restore itself writes may take ids of
+# restored ones.  Restore data-only dumps with --disable-triggers, as above.
 # item's data alone, through the triggers
 $node->command_ok([ 'pg_restore', '--exit-on-error', '-n', 'public', '-d', $node->connstr('data_enable'), "$tmp/data.dump" ],
 	'data-only restore of item with the triggers enabled');
