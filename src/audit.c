@@ -46,6 +46,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -1105,10 +1106,21 @@ audit_flush_pending(void)
 	Oid			save_userid;
 	int			save_sec_context;
 	bool		done;
+	bool		snapshot_pushed = false;
 
 	if (p.n == 0)
 		return;
 	memset(&pending, 0, sizeof(pending));
+
+	/*
+	 * At commit, and before utility commands that take none (SAVEPOINT,
+	 * PREPARE), no snapshot is active; the heap wants one (TOAST).
+	 */
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		snapshot_pushed = true;
+	}
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(p.target.log_owner,
@@ -1152,6 +1164,8 @@ audit_flush_pending(void)
 			elog(ERROR, "SPI_finish failed");
 	}
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (snapshot_pushed)
+		PopActiveSnapshot();
 	MemoryContextDelete(p.cxt);
 }
 
