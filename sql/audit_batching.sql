@@ -189,6 +189,16 @@ SELECT orm_triggers.audit_key_hash('{"id": 5}') AS int_key,
 SELECT count(*) FILTER (WHERE key_hash <> COALESCE(orm_triggers.audit_key_hash(key), 0)) AS mismatches
   FROM orm_triggers.audit_log;
 
+-- an UPDATE that changes the key: old_key_hash is the old key's, and only
+-- there; the old key's history ends with it, the new key's starts with it
+UPDATE acct SET id = 101 WHERE id = 1;
+UPDATE acct SET balance = 6 WHERE id = 101;
+SELECT op, key, key_hash, old_key_hash FROM orm_triggers.audit_log ORDER BY id DESC LIMIT 3;
+SELECT op, key FROM orm_triggers.row_history('acct', '{"id": 1}') ORDER BY id DESC LIMIT 2;
+SELECT orm_triggers.row_as_of('acct', '{"id": 1}', now()) AS old_key_now,
+       orm_triggers.row_as_of('acct', '{"id": 101}', now()) AS new_key_now;
+UPDATE acct SET id = 1 WHERE id = 101;
+
 -- audit_relink: entries whose table_oid is stale (as after a logical
 -- restore) are pointed at the table that now has their logged name
 TRUNCATE orm_triggers.audit_log;

@@ -63,14 +63,22 @@ PG_FUNCTION_INFO_V1(audit_key_hash);
 #define AUDIT_MAX_INDEXES 16
 
 /* The log INSERT's parameters, in this order (after id). */
-#define AUDIT_NPARAMS 14
+#define AUDIT_NPARAMS 15
 static const char *const audit_log_columns[AUDIT_NPARAMS + 1] = {
 	"id", "txid", "tx_time", "logged_at", "actor", "session_user_name",
 	"context", "table_oid", "schema_name", "table_name", "op", "key",
-	"old_values", "new_values", "key_hash"
+	"old_values", "new_values", "key_hash", "old_key_hash"
 };
 
-/* Parameters 10 to 13 differ per row: key, old_values, new_values, key_hash. */
+/* The int8 parameters among the per-row ones. */
+#define AUDIT_P_KEY_HASH 13
+#define AUDIT_P_OLD_KEY_HASH 14
+#define audit_param_is_int8(j) ((j) == AUDIT_P_KEY_HASH || (j) == AUDIT_P_OLD_KEY_HASH)
+
+/*
+ * Parameters 10 to 14 differ per row: key, old_values, new_values,
+ * key_hash, old_key_hash.
+ */
 #define AUDIT_COMMON 10
 #define AUDIT_PERROW (AUDIT_NPARAMS - AUDIT_COMMON)
 
@@ -156,12 +164,12 @@ const OrmtFuncSpec ormt_audit_spec = {
 static const char *const audit_insert_with_id =
 "INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, "
 "session_user_name, context, table_oid, schema_name, table_name, op, key, "
-"old_values, new_values, key_hash, id)";
+"old_values, new_values, key_hash, old_key_hash, id)";
 
 static const char *const audit_insert_columns =
 "INSERT INTO orm_triggers.audit_log (txid, tx_time, logged_at, actor, "
 "session_user_name, context, table_oid, schema_name, table_name, op, key, "
-"old_values, new_values, key_hash) ";
+"old_values, new_values, key_hash, old_key_hash) ";
 
 /* ------------------------------------------------------------------------
  * Values as jsonb
@@ -678,9 +686,9 @@ audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
 
 /*
  * Can the log be written without the executor?  Only when nothing but our
- * columns, their NOT NULLs and plain indexes are there: no triggers, rules,
- * CHECK constraints, row security, expression or partial indexes, extra
- * columns or another table access method.  Then a row costs a heap insert
+ * columns, their NOT NULLs and indexes on columns (partial ones too) are
+ * there: no triggers, rules, CHECK constraints, row security, expression or
+ * exclusion indexes, extra columns or another table access method.  Then a row costs a heap insert
  * and its index inserts, not an executor start-up.  A change to the log
  * (ALTER TABLE, CREATE INDEX, CREATE TRIGGER) invalidates the entry, and
  * this is decided again.
@@ -728,7 +736,6 @@ audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
 		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
-			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
 			!idx->rd_index->indisexclusion;
 
 		index_close(idx, AccessShareLock);
@@ -756,8 +763,8 @@ static IndexInfo **index_infos = NULL;
 
 /*
  * Are the IndexInfos kept those of the log's current indexes?  If not,
- * build them anew, unless an index is no longer plain (an expression,
- * partial or exclusion index created since the entry was built): then
+ * build them anew, unless an index is no longer plain (an expression or
+ * exclusion index created since the entry was built): then
  * return false, and the caller writes through SPI instead.  Whether an
  * index is ready for inserts (CREATE INDEX CONCURRENTLY) is read from the
  * open index at each write, never from here.
@@ -795,7 +802,6 @@ audit_index_infos(List *indexoids)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
 		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
-			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
 			!idx->rd_index->indisexclusion;
 
 		if (plain)
@@ -886,6 +892,9 @@ audit_write_direct(const AuditTarget *t, int n, AuditRowFn getrow, void *arg,
 	BulkInsertState bistate;
 	MemoryContext chunkcxt;
 	MemoryContext old;
+	EState	   *estate = NULL;	/* for partial indexes' predicates */
+	ExprContext *econtext = NULL;
+	TupleTableSlot *predslot = NULL;
 
 	/*
 	 * The entry was checked before the lock was taken: a change committed in
@@ -917,6 +926,18 @@ audit_write_direct(const AuditTarget *t, int n, AuditRowFn getrow, void *arg,
 		iicopy[x] = *index_infos[x];
 		iicopy[x].ii_AmCache = NULL;
 		iicopy[x].ii_Context = CurrentMemoryContext;
+
+		/* a partial index: its predicate, evaluated per row as the executor does */
+		iicopy[x].ii_PredicateState = NULL;
+		if (iicopy[x].ii_Predicate != NIL)
+		{
+			if (estate == NULL)
+			{
+				estate = CreateExecutorState();
+				econtext = GetPerTupleExprContext(estate);
+			}
+			iicopy[x].ii_PredicateState = ExecPrepareQual(iicopy[x].ii_Predicate, estate);
+		}
 	}
 
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers audit write",
@@ -924,6 +945,8 @@ audit_write_direct(const AuditTarget *t, int n, AuditRowFn getrow, void *arg,
 	slots = audit_slots(desc, chunk);
 	for (int i = 0; i < chunk; i++)
 		ExecClearTuple(slots[i]);	/* left full by an error in a write */
+	if (estate != NULL)
+		predslot = MakeTupleTableSlot(slot_desc, &TTSOpsVirtual);
 	values = palloc(sizeof(Datum) * desc->natts * chunk);
 	nulls = palloc(sizeof(bool) * desc->natts * chunk);
 	bistate = GetBulkInsertState();
@@ -978,6 +1001,21 @@ audit_write_direct(const AuditTarget *t, int n, AuditRowFn getrow, void *arg,
 
 				if (!indexes[x]->rd_index->indisready)
 					continue;
+				if (ii->ii_PredicateState != NULL)
+				{
+					bool		match;
+
+					/* the row's values, as they are: nothing to deform */
+					ExecClearTuple(predslot);
+					memcpy(predslot->tts_values, v, sizeof(Datum) * desc->natts);
+					memcpy(predslot->tts_isnull, nl, sizeof(bool) * desc->natts);
+					ExecStoreVirtualTuple(predslot);
+					econtext->ecxt_scantuple = predslot;
+					match = ExecQual(ii->ii_PredicateState, econtext);
+					ResetExprContext(econtext);
+					if (!match)
+						continue;
+				}
 				for (int c = 0; c < ii->ii_NumIndexAttrs; c++)
 				{
 					int			a = ii->ii_IndexAttrNumbers[c] - 1;
@@ -995,6 +1033,10 @@ audit_write_direct(const AuditTarget *t, int n, AuditRowFn getrow, void *arg,
 	}
 
 	FreeBulkInsertState(bistate);
+	if (predslot != NULL)
+		ExecDropSingleTupleTableSlot(predslot);
+	if (estate != NULL)
+		FreeExecutorState(estate);
 	MemoryContextDelete(chunkcxt);
 	for (int x = 0; x < nindexes; x++)
 		index_close(indexes[x], NoLock);
@@ -1067,6 +1109,7 @@ static const struct
 	{-1, false},				/* old_values jsonb */
 	{-1, false},				/* new_values jsonb */
 	{8, FLOAT8PASSBYVAL},		/* key_hash */
+	{8, FLOAT8PASSBYVAL},		/* old_key_hash */
 };
 
 static bool
@@ -1133,14 +1176,14 @@ audit_flush_pending(void)
 		Oid			argtypes[AUDIT_NPARAMS + 1] = {
 			XID8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, NAMEOID, JSONBOID,
 			OIDOID, NAMEOID, NAMEOID, TEXTOID, JSONBOID, JSONBOID, JSONBOID, INT8OID,
-			INT8OID
+			INT8OID, INT8OID
 		};
 		SPIPlanPtr	plan;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		plan = SPI_prepare(psprintf("%s VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-									"$11, $12, $13, $14, $15)",
+									"$11, $12, $13, $14, $15, $16)",
 									audit_insert_with_id),
 						   AUDIT_NPARAMS + 1, argtypes);
 		if (plan == NULL)
@@ -1475,7 +1518,7 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	ListCell   *lc;
 	Oid			argtypes[AUDIT_NPARAMS] = {
 		XID8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, NAMEOID, JSONBOID,
-		OIDOID, NAMEOID, NAMEOID, TEXTOID, JSONBOID, JSONBOID, JSONBOID, INT8OID
+		OIDOID, NAMEOID, NAMEOID, TEXTOID, JSONBOID, JSONBOID, JSONBOID, INT8OID, INT8OID
 	};
 	bool		row = TRIGGER_FOR_ROW(tgtype);
 	StringInfoData sql;
@@ -1559,15 +1602,16 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	appendStringInfoString(&sql, audit_insert_columns);
 	if (row || TRIGGER_FOR_TRUNCATE(tgtype))
 		appendStringInfoString(&sql,
-							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
+							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)");
 	else
 	{
 		appendStringInfoString(&sql,
-							   "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, u.k, u.o, u.n, u.h "
+							   "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, u.k, u.o, u.n, u.h, u.oh "
 							   "FROM ROWS FROM (pg_catalog.unnest($11), pg_catalog.unnest($12), "
-							   "pg_catalog.unnest($13), pg_catalog.unnest($14)) AS u (k, o, n, h)");
+							   "pg_catalog.unnest($13), pg_catalog.unnest($14), pg_catalog.unnest($15)) "
+							   "AS u (k, o, n, h, oh)");
 		argtypes[10] = argtypes[11] = argtypes[12] = JSONBARRAYOID;
-		argtypes[13] = INT8ARRAYOID;
+		argtypes[13] = argtypes[14] = INT8ARRAYOID;
 	}
 	/*
 	 * A generic plan: the statement form's arrays are parameters, never
@@ -1660,8 +1704,8 @@ audit_key_hash(PG_FUNCTION_ARGS)
 }
 
 /*
- * Key, old and new values of one changed row, and key_hash, as the four
- * last INSERT parameters.  oldslot/newslot are NULL for INSERT/DELETE.  Returns false
+ * Key, old and new values of one changed row, key_hash and old_key_hash,
+ * as the five last INSERT parameters.  oldslot/newslot are NULL for INSERT/DELETE.  Returns false
  * for an UPDATE that changed no logged column (and not the key).
  */
 static bool
@@ -1675,7 +1719,7 @@ audit_change(AuditState *st, TupleTableSlot *oldslot, TupleTableSlot *newslot,
 	if (newslot)
 		slot_getallattrs(newslot);
 
-	nulls[10] = nulls[11] = nulls[12] = 'n';
+	nulls[10] = nulls[11] = nulls[12] = nulls[14] = 'n';
 	values[13] = Int64GetDatum(0);	/* key_hash of a NULL key */
 	nulls[13] = ' ';
 	if (oldslot && newslot)
@@ -1704,7 +1748,18 @@ audit_change(AuditState *st, TupleTableSlot *oldslot, TupleTableSlot *newslot,
 		}
 		if (!any && !key_changed)
 			return false;
-		/* a key change logs whole rows: the new key's history starts here */
+		/*
+		 * A key change logs whole rows: the new key's history starts here,
+		 * and old_key_hash lets the old key's history find where it ended.
+		 */
+		if (key_changed)
+		{
+			Datum		oldkey = columns_jsonb(st->keys, st->nkeys, st->keys_order,
+											   st->keys_scalar, NULL, oldslot);
+
+			values[14] = Int64GetDatum(audit_slot_key_hash(st, oldslot, oldkey));
+			nulls[14] = ' ';
+		}
 		values[11] = columns_jsonb(st->cols, st->ncols, st->cols_order, st->cols_scalar,
 								   st->full || key_changed ? NULL : changed, oldslot);
 		values[12] = columns_jsonb(st->cols, st->ncols, st->cols_order, st->cols_scalar,
@@ -1828,10 +1883,10 @@ batch_add(AuditBatch *b, Datum *values, char *nulls)
 		b->arr[j][b->n] = (Datum) 0;
 		if (isnull)
 			continue;
-		if (AUDIT_COMMON + j == 13)
+		if (audit_param_is_int8(AUDIT_COMMON + j))
 		{
-			/* key_hash: an int8, by value or not */
-			b->arr[j][b->n] = datumCopy(values[13], FLOAT8PASSBYVAL, sizeof(int64));
+			/* key_hash, old_key_hash: an int8, by value or not */
+			b->arr[j][b->n] = datumCopy(values[AUDIT_COMMON + j], FLOAT8PASSBYVAL, sizeof(int64));
 			b->bytes += sizeof(int64);
 		}
 		else
@@ -1880,7 +1935,7 @@ batch_flush(OrmtTriggerEntry *entry, AuditState *st, AuditBatch *b,
 		dims[0] = b->n;
 		for (int j = 0; j < AUDIT_PERROW; j++)
 		{
-			bool		jsonb = (AUDIT_COMMON + j != 13);
+			bool		jsonb = !audit_param_is_int8(AUDIT_COMMON + j);
 
 			values[AUDIT_COMMON + j] =
 				PointerGetDatum(construct_md_array(b->arr[j], b->arrnull[j], 1, dims, lbs,
@@ -2000,7 +2055,7 @@ audit_truncate(OrmtTriggerEntry *entry, AuditState *st)
 	char		nulls[AUDIT_NPARAMS];
 
 	audit_common_params(st, "TRUNCATE", values, nulls);
-	nulls[10] = nulls[11] = nulls[12] = 'n';
+	nulls[10] = nulls[11] = nulls[12] = nulls[14] = 'n';
 	values[13] = Int64GetDatum(0);	/* key_hash of a NULL key */
 	nulls[13] = ' ';
 	audit_write(entry, st, values, nulls, false);
