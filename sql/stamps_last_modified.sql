@@ -247,6 +247,35 @@ UPDATE tg SET x = 'abcd';
 SELECT x_len, updated_at = now() AS is_now FROM tg;
 ROLLBACK;
 
+-- the stamp written into a copy of the row (a timestamp over a timestamp)
+-- leaves every other column as it was: short and long, inline, compressed
+-- and TOASTed text, NULLs before and after it, unaligned neighbours; a
+-- NULL stamp, or one in a column added after the row, takes the slow path
+CREATE TABLE lay (id int PRIMARY KEY, flag bool, short text, n1 int, big text,
+                  c "char", updated_at timestamptz, tail text, d date);
+CREATE TRIGGER lay_lm BEFORE UPDATE ON lay
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.update_last_modified('updated_at');
+INSERT INTO lay VALUES
+  (1, true, 'a', NULL, repeat('x', 100), 'q', '2000-01-01', 'end', '2001-02-03'),
+  (2, NULL, NULL, 7, repeat('long and compressible ', 5000), NULL, '2000-01-01', NULL, NULL),
+  (3, false, 'b', 3, (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 300) g), 'z', NULL, 't', '2002-03-04');
+CREATE TABLE lay_before AS SELECT * FROM lay;
+BEGIN;
+UPDATE lay SET n1 = COALESCE(n1, 0) + 1;
+SELECT l.id, l.updated_at = now() AS stamped,
+       (l.flag, l.short, l.big, l.c, l.tail, l.d) IS NOT DISTINCT FROM (b.flag, b.short, b.big, b.c, b.tail, b.d) AS others_kept,
+       l.n1 IS NOT DISTINCT FROM COALESCE(b.n1, 0) + 1 AS changed_column
+  FROM lay l JOIN lay_before b USING (id) ORDER BY id;
+ROLLBACK;
+ALTER TABLE lay ADD COLUMN touched timestamptz;
+CREATE TRIGGER lay_touch BEFORE UPDATE ON lay
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.update_last_modified('touched');
+BEGIN;
+UPDATE lay SET short = 'c' WHERE id = 1;
+SELECT id, touched = now() AS touched_now, updated_at = now() AS stamped_now,
+       big = repeat('x', 100) AS big_kept, short FROM lay WHERE id = 1;
+ROLLBACK;
+
 RESET ROLE;
 RESET search_path;
 DROP SCHEMA ormt_lm CASCADE;
