@@ -6,7 +6,7 @@
  *
  * None of them uses SPI: each reads the old and new row from the trigger's
  * slots, computes the few values it owns and returns the new row with
- * heap_modify_tuple_by_cols (or unchanged, when nothing needs to change).
+ * ormt_modify_tuple (or unchanged, when nothing needs to change).
  * Timestamps are the transaction start time, as now() gives it, converted
  * once per transaction (and time zone) per column.
  *
@@ -173,85 +173,13 @@ replace(Replacements *r, AttrNumber attnum, Datum value, bool isnull)
 	r->n++;
 }
 
-/*
- * Where the value of attribute attnum starts in the data of tuple, or NULL
- * when it is NULL or missing (added to the table after the tuple was
- * written).  The same walk heap_deform_tuple makes, stopped early.
- */
-static char *
-attribute_pointer(HeapTuple tuple, TupleDesc tupdesc, int attnum)
-{
-	HeapTupleHeader td = tuple->t_data;
-	bool		hasnulls = HeapTupleHasNulls(tuple);
-	bits8	   *bp = td->t_bits;
-	char	   *tp = (char *) td + td->t_hoff;
-	uint32		off = 0;
-
-	if (attnum > HeapTupleHeaderGetNatts(td) ||
-		(hasnulls && att_isnull(attnum - 1, bp)))
-		return NULL;
-	for (int i = 0; i < attnum; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-
-		if (hasnulls && att_isnull(i, bp))
-			continue;
-		if (att->attlen == -1)
-			off = att_align_pointer(off, att->attalign, -1, tp + off);
-		else
-			off = att_align_nominal(off, att->attalign);
-		if (i == attnum - 1)
-			return tp + off;
-		off = att_addlength_pointer(off, att->attlen, tp + off);
-	}
-	return NULL;				/* not reached */
-}
-
-/*
- * The row to return: tuple, or a copy with the replacements.  When every
- * replacement is a non-NULL pass-by-value value going where the tuple
- * already holds a non-NULL one (a timestamp over a timestamp: the usual
- * case), the layout does not change, and the copy is the tuple's bytes
- * with those values written over; otherwise heap_modify_tuple_by_cols
- * deforms and forms the whole row.
- */
 static Datum
 return_row(TriggerData *trigdata, HeapTuple tuple, Replacements *r)
 {
-	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
-	char	   *where[INLINE_REPLACEMENTS];
-	HeapTuple	copy;
-
-	if (r->n == 0)
-		return PointerGetDatum(tuple);
-	if (r->n <= INLINE_REPLACEMENTS)
-	{
-		int			i;
-
-		for (i = 0; i < r->n; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(tupdesc, r->attnums[i] - 1);
-
-			if (r->nulls[i] || !att->attbyval || att->attlen <= 0 ||
-				(where[i] = attribute_pointer(tuple, tupdesc, r->attnums[i])) == NULL)
-				break;
-		}
-		if (i == r->n)
-		{
-			copy = heap_copytuple(tuple);
-			for (i = 0; i < r->n; i++)
-			{
-				Form_pg_attribute att = TupleDescAttr(tupdesc, r->attnums[i] - 1);
-
-				/* the same offset in the copy */
-				store_att_byval((char *) copy->t_data + (where[i] - (char *) tuple->t_data),
-								r->values[i], att->attlen);
-			}
-			return PointerGetDatum(copy);
-		}
-	}
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, tupdesc, r->n, r->attnums,
-													 r->values, r->nulls));
+	if (r->n > 0)
+		tuple = ormt_modify_tuple(tuple, RelationGetDescr(trigdata->tg_relation),
+								  r->n, r->attnums, r->values, r->nulls);
+	return PointerGetDatum(tuple);
 }
 
 /*

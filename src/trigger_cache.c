@@ -863,6 +863,80 @@ ormt_column_type_error(OrmtTriggerEntry *entry, Relation rel,
 }
 
 /*
+ * Where the value of attribute attnum starts in the data of tuple, or NULL
+ * when it is NULL or missing (added to the table after the tuple was
+ * written).  The same walk heap_deform_tuple makes, stopped early.
+ */
+static char *
+attribute_pointer(HeapTuple tuple, TupleDesc tupdesc, int attnum)
+{
+	HeapTupleHeader td = tuple->t_data;
+	bool		hasnulls = HeapTupleHasNulls(tuple);
+	bits8	   *bp = td->t_bits;
+	char	   *tp = (char *) td + td->t_hoff;
+	uint32		off = 0;
+
+	if (attnum > HeapTupleHeaderGetNatts(td) ||
+		(hasnulls && att_isnull(attnum - 1, bp)))
+		return NULL;
+	for (int i = 0; i < attnum; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (hasnulls && att_isnull(i, bp))
+			continue;
+		if (att->attlen == -1)
+			off = att_align_pointer(off, att->attalign, -1, tp + off);
+		else
+			off = att_align_nominal(off, att->attalign);
+		if (i == attnum - 1)
+			return tp + off;
+		off = att_addlength_pointer(off, att->attlen, tp + off);
+	}
+	return NULL;				/* not reached */
+}
+
+/* Replacements the fast path of ormt_modify_tuple takes at most. */
+#define ORMT_INPLACE_MAX 8
+
+/*
+ * A copy of tuple with n columns replaced, for a BEFORE trigger to return
+ * (the stamps, increment_version).  When every replacement is a non-NULL
+ * pass-by-value value going where the tuple already holds a non-NULL one
+ * (a timestamp over a timestamp, a version over a version: the usual case),
+ * the layout does not change, and the copy is the tuple's bytes with those
+ * values written over; otherwise heap_modify_tuple_by_cols deforms and
+ * forms the whole row.
+ */
+HeapTuple
+ormt_modify_tuple(HeapTuple tuple, TupleDesc tupdesc, int n, const int *attnums,
+				  const Datum *values, const bool *nulls)
+{
+	char	   *where[ORMT_INPLACE_MAX];
+	int			i;
+
+	for (i = 0; i < n && i < ORMT_INPLACE_MAX; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, attnums[i] - 1);
+
+		if (nulls[i] || !att->attbyval || att->attlen <= 0 ||
+			(where[i] = attribute_pointer(tuple, tupdesc, attnums[i])) == NULL)
+			break;
+	}
+	if (i == n)
+	{
+		HeapTuple	copy = heap_copytuple(tuple);
+
+		for (i = 0; i < n; i++)
+			store_att_byval((char *) copy->t_data + (where[i] - (char *) tuple->t_data),
+							values[i], TupleDescAttr(tupdesc, attnums[i] - 1)->attlen);
+		return copy;
+	}
+	return heap_modify_tuple_by_cols(tuple, tupdesc, n, (int *) attnums,
+									 (Datum *) values, (bool *) nulls);
+}
+
+/*
  * Are two values of one type the same?  Compares stored images, so it needs
  * no equality operator (json has none) and treats 1.0 and 1.00 as different,
  * as a reader of the row would.  Varlena values are compared byte for byte

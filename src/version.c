@@ -158,9 +158,8 @@ version_return(TriggerData *trigdata, HeapTuple tuple, VersionState *st,
 	int			attnum = st->attnum;
 	bool		isnull = false;
 
-	return PointerGetDatum(heap_modify_tuple_by_cols(tuple,
-													 RelationGetDescr(trigdata->tg_relation),
-													 1, &attnum, &value, &isnull));
+	return PointerGetDatum(ormt_modify_tuple(tuple, RelationGetDescr(trigdata->tg_relation),
+											 1, &attnum, &value, &isnull));
 }
 
 Datum
