@@ -135,7 +135,6 @@ typedef struct AuditState
 	Oid			table_oid;		/* the partition root */
 	NameData	schema_name;
 	NameData	table_name;
-	Oid			log_owner;		/* owner of orm_triggers.audit_log */
 	SPIPlanPtr	plan;			/* INSERT of one row, or of arrays */
 	/* when the log allows it: heap and index inserts, no SPI */
 	bool		direct;
@@ -662,6 +661,30 @@ audit_context(bool *isnull)
 	return JsonbPGetDatum(last_value);
 }
 
+/* op as a text Datum, made once per backend for each of the four. */
+static Datum
+audit_op_text(const char *op)
+{
+	static const char *const ops[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
+	static text *texts[lengthof(ops)];
+
+	for (int i = 0; i < (int) lengthof(ops); i++)
+	{
+		if (strcmp(op, ops[i]) != 0)
+			continue;
+		if (texts[i] == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			texts[i] = cstring_to_text(ops[i]);
+			MemoryContextSwitchTo(old);
+		}
+		return PointerGetDatum(texts[i]);
+	}
+	elog(ERROR, "orm_triggers: unknown audit operation \"%s\"", op);
+	return (Datum) 0;			/* keep the compiler quiet */
+}
+
 /* The first ten parameters: everything but key and values. */
 static void
 audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
@@ -680,9 +703,21 @@ audit_common_params(AuditState *st, const char *op, Datum *values, char *nulls)
 	values[6] = ObjectIdGetDatum(st->table_oid);
 	values[7] = NameGetDatum(&st->schema_name);
 	values[8] = NameGetDatum(&st->table_name);
-	values[9] = CStringGetTextDatum(op);
+	values[9] = audit_op_text(op);
 }
 
+
+/*
+ * Can the direct write maintain this index of the log?  Columns only (a
+ * partial index's predicate is evaluated per row); no expressions, no
+ * exclusion constraint.
+ */
+static bool
+index_is_plain(Relation idx)
+{
+	return heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+		!idx->rd_index->indisexclusion;
+}
 
 /*
  * Can the log be written without the executor?  Only when nothing but our
@@ -706,7 +741,6 @@ audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
 
 	st->direct = false;
 	t->log_relid = logrel;
-	t->log_owner = st->log_owner;
 	t->log_natts = desc->natts;
 	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
 		rel->rd_rel->relkind != RELKIND_RELATION ||
@@ -735,8 +769,7 @@ audit_check_direct(AuditState *st, Oid logrel, Oid nsp)
 	foreach(lc, indexes)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
-		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
-			!idx->rd_index->indisexclusion;
+		bool		plain = index_is_plain(idx);
 
 		index_close(idx, AccessShareLock);
 		if (!plain)
@@ -801,8 +834,7 @@ audit_index_infos(List *indexoids)
 	foreach(lc, indexoids)
 	{
 		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
-		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
-			!idx->rd_index->indisexclusion;
+		bool		plain = index_is_plain(idx);
 
 		if (plain)
 		{
@@ -1432,7 +1464,7 @@ audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls,
 		bool		done;
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		SetUserIdAndSecContext(st->log_owner,
+		SetUserIdAndSecContext(st->target.log_owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
 		done = audit_write_direct(&st->target, 1, arrays_getrow, &a,
@@ -1453,7 +1485,7 @@ audit_write(OrmtTriggerEntry *entry, AuditState *st, Datum *values, char *nulls,
 		elog(DEBUG1, "orm_triggers: audit plan of trigger \"%s\" is replanned",
 			 entry->tgname);
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(st->log_owner,
+	SetUserIdAndSecContext(st->target.log_owner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
 	rc = SPI_execute_plan(st->plan, values, nulls, false, 0);
@@ -1542,7 +1574,7 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(logrel));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", logrel);
-	st->log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	st->target.log_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	ormt_cache_add_dependency(entry, logrel);
 	audit_check_direct(st, logrel, nsp);
@@ -1922,7 +1954,7 @@ batch_flush(OrmtTriggerEntry *entry, AuditState *st, AuditBatch *b,
 		AuditArrays a = {values, nulls, b->arr, b->arrnull};
 
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		SetUserIdAndSecContext(st->log_owner,
+		SetUserIdAndSecContext(st->target.log_owner,
 							   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_NOFORCE_RLS);
 		done = audit_write_direct(&st->target, b->n, arrays_getrow, &a,
