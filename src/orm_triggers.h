@@ -163,6 +163,7 @@ extern void ormt_audit_init(void);
 /* values (trigger_cache.c) */
 extern bool ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,
 							 int16 typlen, bool typbyval);
+extern char *ormt_events_text(int16 events, const char *sep);
 extern HeapTuple ormt_modify_tuple(HeapTuple tuple, TupleDesc tupdesc, int n,
 								   const int *attnums, const Datum *values,
 								   const bool *nulls);

@@ -198,26 +198,14 @@ ormt_row_trigger_clause(PG_FUNCTION_ARGS)
 	for (size_t i = 0; i < lengthof(registry); i++)
 	{
 		const OrmtFuncSpec *spec = registry[i].spec;
-		static const struct
-		{
-			int16		bit;
-			const char *name;
-		}			events[] =
-		{
-			{TRIGGER_TYPE_INSERT, "INSERT"},
-			{TRIGGER_TYPE_UPDATE, "UPDATE"},
-			{TRIGGER_TYPE_DELETE, "DELETE"},
-		};
 
 		if (strcmp(spec->name, name) != 0 || !spec->row_ok)
 			continue;
+		/* a row trigger: every event the function takes but TRUNCATE */
 		initStringInfo(&buf);
-		appendStringInfoString(&buf, spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER");
-		for (size_t e = 0, n = 0; e < lengthof(events); e++)
-		{
-			if (spec->events & events[e].bit)
-				appendStringInfo(&buf, "%s%s", n++ ? " OR " : " ", events[e].name);
-		}
+		appendStringInfo(&buf, "%s %s",
+						 spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER",
+						 ormt_events_text(spec->events & ~TRIGGER_TYPE_TRUNCATE, " OR "));
 		PG_RETURN_TEXT_P(cstring_to_text(buf.data));
 	}
 	PG_RETURN_NULL();

@@ -104,8 +104,8 @@ relname_of(TriggerData *trigdata)
 }
 
 /* "INSERT OR UPDATE" for a set of TRIGGER_TYPE_* event bits. */
-static char *
-events_text(int16 events, const char *sep)
+char *
+ormt_events_text(int16 events, const char *sep)
 {
 	StringInfoData buf;
 	static const struct
@@ -153,7 +153,7 @@ usage_hint(const OrmtFuncSpec *spec, TriggerData *trigdata, bool own_args)
 	appendStringInfo(&buf, "CREATE TRIGGER %s %s %s ON %s FOR EACH %s EXECUTE FUNCTION orm_triggers.%s(",
 					 quote_identifier(tg->tgname),
 					 spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER",
-					 events_text(events, " OR "),
+					 ormt_events_text(events, " OR "),
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)),
 					 spec->row_ok ? "ROW" : "STATEMENT",
@@ -224,9 +224,9 @@ check_firing_context(const OrmtFuncSpec *spec, TriggerData *trigdata)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on table \"%s\" must not be fired on %s",
 						tgname_of(trigdata), relname_of(trigdata),
-						events_text(declared & ~spec->events, " or ")),
+						ormt_events_text(declared & ~spec->events, " or ")),
 				 errdetail("orm_triggers.%s handles %s only.",
-						   spec->name, events_text(spec->events, " and ")),
+						   spec->name, ormt_events_text(spec->events, " and ")),
 				 errhint("Create it as: %s.", usage_hint(spec, trigdata, true))));
 
 	if ((declared & spec->required_events) != spec->required_events)
@@ -234,9 +234,9 @@ check_firing_context(const OrmtFuncSpec *spec, TriggerData *trigdata)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on table \"%s\" must be fired on %s",
 						tgname_of(trigdata), relname_of(trigdata),
-						events_text(spec->required_events, " and ")),
+						ormt_events_text(spec->required_events, " and ")),
 				 errdetail("Without %s the trigger cannot keep its column right for every writer.",
-						   events_text(spec->required_events & ~declared, " and ")),
+						   ormt_events_text(spec->required_events & ~declared, " and ")),
 				 errhint("Create it as: %s.", usage_hint(spec, trigdata, true))));
 }
 
