@@ -565,27 +565,20 @@ sub check_insert_stamp
 	return @p;
 }
 
-sub check_created_at
+# a column stamped on INSERT (as insert_stamp checks) and never changed by an UPDATE
+sub check_set_once
 {
-	my ($c) = @_;
-	my @p = check_insert_stamp($c, 'created_at', $c->{now}{created_at});
+	my ($c, $col, $want_new) = @_;
+	my @p = check_insert_stamp($c, $col, $want_new);
 	for my $id (grep { updated($c, $_) } keys %{ $c->{targets} })
 	{
-		push @p, "updated row $id: created_at changed" if $c->{before}{$id}{created_at} ne $c->{after}{$id}{created_at};
+		push @p, "updated row $id: $col changed" if $c->{before}{$id}{$col} ne $c->{after}{$id}{$col};
 	}
 	return @p;
 }
 
-sub check_created_by
-{
-	my ($c) = @_;
-	my @p = check_insert_stamp($c, 'created_by', $c->{actor}{created_by});
-	for my $id (grep { updated($c, $_) } keys %{ $c->{targets} })
-	{
-		push @p, "updated row $id: created_by changed" if $c->{before}{$id}{created_by} ne $c->{after}{$id}{created_by};
-	}
-	return @p;
-}
+sub check_created_at { my ($c) = @_; return check_set_once($c, 'created_at', $c->{now}{created_at}); }
+sub check_created_by { my ($c) = @_; return check_set_once($c, 'created_by', $c->{actor}{created_by}); }
 
 sub check_updated_by
 {
