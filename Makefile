@@ -39,6 +39,8 @@ include $(PGXS)
 ifeq ($(EXTVERSION),)
 $(error could not read default_version from $(EXTENSION).control)
 endif
-ifeq ($(wildcard sql/$(EXTENSION)--$(EXTVERSION).sql),)
-$(error sql/$(EXTENSION)--$(EXTVERSION).sql is missing: the control file says version $(EXTVERSION))
+# The current version is installed by a script of its own or, as now, by the
+# released install script plus the upgrade scripts up to it.
+ifeq ($(wildcard sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--*--$(EXTVERSION).sql),)
+$(error neither sql/$(EXTENSION)--$(EXTVERSION).sql nor an upgrade script to $(EXTVERSION) exists: the control file says version $(EXTVERSION))
 endif

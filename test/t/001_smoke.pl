@@ -6,6 +6,6 @@ my $node = PostgreSQL::Test::Cluster->new('main');
 $node->init;
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION orm_triggers');
-is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'orm_triggers'}), '1.0', 'installed');
+is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'orm_triggers'}), '1.1', 'installed');
 $node->stop;
 done_testing();
