@@ -61,6 +61,18 @@
 #endif
 
 /*
+ * A possibly qualified SQL name as a list of String nodes: PostgreSQL 16
+ * gave stringToQualifiedNameList a soft-error context.  NIL on bad syntax.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#define ormt_parse_qualified_name(s) \
+	stringToQualifiedNameList((s), (Node *) &(ErrorSaveContext) {T_ErrorSaveContext})
+#else
+#define ormt_parse_qualified_name(s) stringToQualifiedNameList(s)
+#endif
+
+/*
  * PostgreSQL 16 moved the varlena macros to varatt.h (postgres.h still
  * includes it); nothing to do here, listed so the next reader need not look.
  */

@@ -153,6 +153,19 @@ extern void ormt_column_type_error(OrmtTriggerEntry *entry, Relation rel,
 extern Oid	ormt_partition_root(Relation rel);
 extern int	ormt_primary_key(Relation rel, AttrNumber **attnums);
 
+/* target.c: tables named in arguments, writes as their owner */
+typedef struct OrmtUserSave
+{
+	Oid			userid;
+	int			sec_context;
+} OrmtUserSave;
+
+extern Oid	ormt_table_argument(OrmtTriggerEntry *entry, Relation rel,
+								const char *optname, const char *value);
+extern void ormt_become_owner(Oid owner, OrmtUserSave *save);
+extern void ormt_restore_user(const OrmtUserSave *save);
+extern Oid	ormt_relation_owner(Oid relid);
+
 /* stamps.c */
 extern Datum ormt_now_as(Oid basetype);
 
