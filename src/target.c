@@ -24,7 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
-#include "utils/varlena.h"
+#include "utils/regproc.h"
 
 #include "orm_triggers.h"
 
