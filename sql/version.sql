@@ -107,5 +107,42 @@ UPDATE "Odd ""T""" SET id = 1 RETURNING *;
 ALTER TABLE "Odd ""T""" ALTER COLUMN "Lock Version" TYPE text;
 UPDATE "Odd ""T""" SET id = 1;
 
+-- The ORMs' own protocol (Rails lock_version, Hibernate @Version, SQLAlchemy
+-- version_id_col): the statement writes read + 1, guarded by WHERE version = read.
+CREATE TABLE lock_t (id int PRIMARY KEY, title text, lock_version int NOT NULL DEFAULT 0);
+CREATE TRIGGER lock_t_version BEFORE INSERT OR UPDATE ON lock_t
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('lock_version');
+-- Rails creates with lock_version 0 (a given value is kept) ...
+INSERT INTO lock_t (id, title) VALUES (1, 'a') RETURNING lock_version;
+-- ... and saves with lock_version = read + 1: kept as written, not bumped again
+UPDATE lock_t SET title = 'b', lock_version = 1 WHERE id = 1 AND lock_version = 0 RETURNING lock_version;
+-- a second save of the same stale read matches no row: the ORM raises its own error
+UPDATE lock_t SET title = 'stale', lock_version = 1 WHERE id = 1 AND lock_version = 0 RETURNING lock_version;
+SELECT * FROM lock_t;
+-- a bulk update that leaves the column out bumps; one that writes version + 1 bumps once
+UPDATE lock_t SET title = 'bulk' RETURNING lock_version;
+UPDATE lock_t SET lock_version = lock_version + 1 RETURNING lock_version;
+-- stale by more than one, a jump ahead and NULL still fail
+UPDATE lock_t SET lock_version = 1;
+UPDATE lock_t SET lock_version = 5;
+UPDATE lock_t SET lock_version = NULL;
+SELECT * FROM lock_t;
+-- at the top of the type, read + 1 cannot be written; the stored version bumps into the error
+CREATE TABLE lock2 (id int PRIMARY KEY, v smallint);
+CREATE TRIGGER lock2_version BEFORE INSERT OR UPDATE ON lock2
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('v');
+INSERT INTO lock2 VALUES (1, 32766);
+UPDATE lock2 SET v = 32767 RETURNING v;
+UPDATE lock2 SET v = 32767;
+
+-- strict=true: only the version read (or none) is accepted; read + 1 is stale
+CREATE TABLE strict_t (id int PRIMARY KEY, v int);
+CREATE TRIGGER strict_t_version BEFORE INSERT OR UPDATE ON strict_t
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('v', 'strict=true');
+INSERT INTO strict_t VALUES (1, NULL) RETURNING v;
+UPDATE strict_t SET v = 1 RETURNING v;
+UPDATE strict_t SET v = 3;
+UPDATE strict_t SET id = 1 RETURNING v;
+
 RESET ROLE;
 DROP SCHEMA ver CASCADE;

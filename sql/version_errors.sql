@@ -58,5 +58,12 @@ INSERT INTO n VALUES (1, 1);
 CREATE VIEW vw AS SELECT * FROM n;
 CREATE TRIGGER bad INSTEAD OF UPDATE ON vw FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('v');
 UPDATE vw SET id = 1;
+-- a bad value for strict=, and an unknown option
+CREATE TRIGGER bad BEFORE INSERT OR UPDATE ON n FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('v', 'strict=maybe');
+INSERT INTO n VALUES (1, 1);
+DROP TRIGGER bad ON n;
+CREATE TRIGGER bad BEFORE INSERT OR UPDATE ON n FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('v', 'mode=orm');
+INSERT INTO n VALUES (1, 1);
+DROP TRIGGER bad ON n;
 RESET ROLE;
 DROP SCHEMA ver_err CASCADE;

@@ -33,9 +33,17 @@ PG_FUNCTION_INFO_V1(increment_version);
  * BEFORE INSERT OR UPDATE, FOR EACH ROW.
  *
  * INSERT: a NULL version becomes 1; a given value is kept (COPY, restores).
- * UPDATE: when the new row's version differs from the stored one (IS
- * DISTINCT FROM), the statement offered a stale version: fail with 40001.
- * Otherwise the version becomes stored + 1 (a stored NULL becomes 1).
+ * UPDATE, by what the statement wrote into the column:
+ *	- nothing, or the stored version (the one it read): stored + 1;
+ *	- stored + 1: kept as written.  That is the ORMs' own protocol (Rails
+ *	  lock_version, Hibernate @Version, SQLAlchemy version_id_col, Sequelize,
+ *	  TypeORM: SET version = read + 1 WHERE version = read); their WHERE
+ *	  clause has already proved the read fresh, and since versions only grow
+ *	  a stale read + 1 can never equal stored + 1 unless it is stale by
+ *	  exactly one with no such WHERE clause, which 'strict=true' rejects;
+ *	- anything else (older, newer, NULL): a stale offer, 40001.
+ * A stored NULL counts as 0.  'strict=true' accepts only the first case:
+ * for writers that send the version they read and no WHERE guard.
  * int2, int4, int8 and domains over them; overflow is an error.
  * ------------------------------------------------------------------------
  */
@@ -47,7 +55,13 @@ typedef struct VersionState
 	Oid			domain;			/* the column's domain, or InvalidOid */
 	void	   *domain_extra;	/* domain_check's cache */
 	char	   *tablename;		/* partition root's name, for messages */
+	bool		strict;			/* strict=true: stored + 1 is stale too */
 } VersionState;
+
+static const OrmtOptionDef version_options[] = {
+	{"strict", ORMT_OPT_BOOL},
+	{NULL}
+};
 
 const OrmtFuncSpec ormt_increment_version_spec = {
 	.name = "increment_version",
@@ -58,7 +72,7 @@ const OrmtFuncSpec ormt_increment_version_spec = {
 	.required_events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE,
 	.min_columns = 1,
 	.max_columns = 1,
-	.options = NULL,
+	.options = version_options,
 };
 
 void
@@ -78,6 +92,7 @@ ormt_increment_version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 							   "a smallint, integer or bigint column (or a domain over one)");
 	st->domain = (st->base != att->atttypid) ? att->atttypid : InvalidOid;
 	st->colname = pstrdup(NameStr(att->attname));
+	st->strict = ormt_option_bool(entry, args, "strict", false);
 	root = ormt_partition_root(rel);
 	st->tablename = (root == RelationGetRelid(rel)) ?
 		pstrdup(RelationGetRelationName(rel)) : get_rel_name(root);
@@ -185,6 +200,13 @@ increment_version(PG_FUNCTION_ARGS)
 
 	oldval = slot_getattr(trigdata->tg_trigslot, st->attnum, &oldnull);
 	newval = slot_getattr(trigdata->tg_newslot, st->attnum, &newnull);
+	stored = oldnull ? 0 : version_get(st, oldval);
+
+	/* the ORM's own increment, its WHERE version = read already checked */
+	if (!st->strict && !newnull && stored < PG_INT64_MAX &&
+		version_get(st, newval) == stored + 1)
+		return PointerGetDatum(trigdata->tg_newtuple);
+
 	if (oldnull != newnull ||
 		(!oldnull && version_get(st, oldval) != version_get(st, newval)))
 		ereport(ERROR,
@@ -199,10 +221,12 @@ increment_version(PG_FUNCTION_ARGS)
 						   st->colname, version_get(st, oldval)) :
 				 errdetail("Column \"%s\" stores version " INT64_FORMAT "; the UPDATE offered version " INT64_FORMAT ".",
 						   st->colname, version_get(st, oldval), version_get(st, newval)),
+				 st->strict ?
 				 errhint("Reload the row and apply the change again. Trigger \"%s\" sets the version itself: leave the column out of the UPDATE, or set it to the version that was read.",
-						 entry->tgname)));
+						 entry->tgname) :
+				 errhint("Reload the row and apply the change again. Trigger \"%s\" sets the version itself: leave the column out of the UPDATE, set it to the version that was read, or to that version + 1 with WHERE %s = the version read.",
+						 entry->tgname, quote_identifier(st->colname))));
 
-	stored = oldnull ? 0 : version_get(st, oldval);
 	return version_return(trigdata, trigdata->tg_newtuple, st,
 						  version_next(entry, st, stored));
 }
