@@ -145,9 +145,10 @@ extern AttrNumber ormt_resolve_column(OrmtTriggerEntry *entry, Relation rel,
 									  bool allow_generated);
 extern Oid	ormt_column_base_type(Relation rel, AttrNumber attnum);
 extern void ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip);
-extern void ormt_column_type_error(OrmtTriggerEntry *entry, Relation rel,
-								   AttrNumber attnum, const char *expected)
-			pg_attribute_noreturn();
+extern ormt_noreturn void ormt_column_type_error(OrmtTriggerEntry *entry,
+												Relation rel,
+												AttrNumber attnum,
+												const char *expected);
 
 /* relations (trigger_cache.c) */
 extern Oid	ormt_partition_root(Relation rel);

@@ -79,8 +79,7 @@ static int	running_depth = 0;	/* may exceed MAX_TRACKED_DEPTH */
 static RunningQuery running[MAX_TRACKED_DEPTH];
 
 static void
-sd_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-			   bool execute_once)
+sd_ExecutorRun(ORMT_EXECUTOR_RUN_PARAMS)
 {
 	int			depth = running_depth;
 
@@ -93,9 +92,9 @@ sd_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(ORMT_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(ORMT_EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{
@@ -143,12 +142,17 @@ scan_modify_table(PlannedStmt *stmt, Plan *plan, Oid relid,
 				*updates = true;
 			else if (mt->operation == CMD_DELETE)
 				*deletes = true;
-			foreach(alc, ormt_merge_actions(mt, i))
+			if (mt->operation == CMD_MERGE)
 			{
-				if (ormt_merge_action_type(alc) == CMD_UPDATE)
-					*updates = true;
-				else if (ormt_merge_action_type(alc) == CMD_DELETE)
-					*deletes = true;
+				foreach(alc, (List *) list_nth(mt->mergeActionLists, i))
+				{
+					CmdType		action = ((MergeAction *) lfirst(alc))->commandType;
+
+					if (action == CMD_UPDATE)
+						*updates = true;
+					else if (action == CMD_DELETE)
+						*deletes = true;
+				}
 			}
 		}
 		i++;

@@ -635,8 +635,7 @@ session_user_name(void)
  * The actor did not convert to the column's type: report it as our error,
  * naming the setting, with the input function's message as detail.
  */
-static void
-pg_attribute_noreturn()
+static ormt_noreturn void
 actor_conversion_error(OrmtTriggerEntry *entry, ActorState *st,
 					   const char *text, bool from_setting,
 					   MemoryContext cxt)
