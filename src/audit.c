@@ -1606,13 +1606,17 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	foreach(lc, ormt_option_columns(args, "exclude"))
 		excluded[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
 
-	/* logged columns, by name: dropped ones never */
+	/*
+	 * logged columns, by name: dropped ones never, nor virtual generated ones
+	 * (a trigger's rows hold no value for them)
+	 */
 	st->cols = palloc(sizeof(AuditColumn) * tupdesc->natts);
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 
-		if (att->attisdropped || excluded[att->attnum])
+		if (att->attisdropped || ormt_attr_is_virtual(att) ||
+			excluded[att->attnum])
 			continue;
 		resolve_audit_column(att, &st->cols[st->ncols++]);
 	}

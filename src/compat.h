@@ -71,6 +71,18 @@
 #endif
 
 /*
+ * Virtual generated columns (PostgreSQL 18, its default kind of generated
+ * column) are computed when a query reads them, never for a trigger: a
+ * trigger's tuples hold no value for them.  Before 18 there are none.
+ */
+#if PG_VERSION_NUM >= 180000
+#define ormt_attr_is_virtual(att) \
+	((att)->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+#else
+#define ormt_attr_is_virtual(att) false
+#endif
+
+/*
  * PostgreSQL 16 moved the varlena macros to varatt.h (postgres.h still
  * includes it); nothing to do here, listed so the next reader need not look.
  */

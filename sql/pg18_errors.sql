@@ -1,0 +1,56 @@
+-- PostgreSQL 18: every function that needs a column's value, named a
+-- virtual generated column.  Runs on 18 and later only (see pg18_features).
+SET client_min_messages = warning;
+CREATE SCHEMA pg18e AUTHORIZATION ormt_app;
+SET ROLE ormt_app;
+SET search_path = pg18e;
+\set VERBOSITY default
+CREATE TABLE line (
+    id int PRIMARY KEY,
+    qty int NOT NULL,
+    price numeric NOT NULL,
+    total numeric GENERATED ALWAYS AS (qty * price),
+    total_stored numeric GENERATED ALWAYS AS (qty * price) STORED);
+
+-- a BEFORE trigger can neither set nor read a generated column, virtual or
+-- stored: naming one is an error at the first write
+CREATE TRIGGER bad BEFORE UPDATE ON line
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.update_last_modified('total');
+INSERT INTO line (id, qty, price) VALUES (0, 1, 1);
+UPDATE line SET qty = 2 WHERE id = 0;
+DROP TRIGGER bad ON line;
+CREATE TRIGGER bad BEFORE INSERT OR UPDATE ON line
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.set_created_at('total');
+INSERT INTO line (id, qty, price) VALUES (-1, 1, 1);
+DROP TRIGGER bad ON line;
+CREATE TRIGGER bad BEFORE UPDATE ON line
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.protect_columns('total');
+UPDATE line SET qty = 3 WHERE id = 0;
+DROP TRIGGER bad ON line;
+CREATE TRIGGER bad BEFORE INSERT OR UPDATE ON line
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.set_actor('total');
+INSERT INTO line (id, qty, price) VALUES (-1, 1, 1);
+DROP TRIGGER bad ON line;
+CREATE TRIGGER bad BEFORE INSERT OR UPDATE ON line
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('total');
+INSERT INTO line (id, qty, price) VALUES (-1, 1, 1);
+DROP TRIGGER bad ON line;
+CREATE TRIGGER bad BEFORE DELETE ON line
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.soft_delete('total');
+DELETE FROM line WHERE id = 0;
+DROP TRIGGER bad ON line;
+DELETE FROM line;
+
+-- notify_change('columns=...'): a virtual column has no value to send
+CREATE TRIGGER bad AFTER INSERT ON line
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.notify_change('columns=qty,total');
+INSERT INTO line (id, qty, price) VALUES (-1, 1, 1);
+DROP TRIGGER bad ON line;
+-- the stored one is fine
+CREATE TRIGGER ok AFTER INSERT ON line
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.notify_change('columns=qty,total_stored');
+INSERT INTO line (id, qty, price) VALUES (-1, 1, 1);
+SELECT id, total, total_stored FROM line ORDER BY id;
+
+RESET ROLE;
+DROP SCHEMA pg18e CASCADE;
