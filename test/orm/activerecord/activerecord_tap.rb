@@ -214,13 +214,19 @@ ok(c.lock_version == 6 && Widget.find(w.id).lock_version == 6,
    "increment!: the trigger's bump matches Rails' in-memory lock_version + 1")
 c.update!(name: "after increment")
 ok(Widget.find(w.id).lock_version == 7, "save after increment! succeeds (7)")
+c.update_columns(price: 60)
+ok(c.lock_version == 7 && Widget.find(w.id).lock_version == 8,
+   "update_columns: Rails skips the lock, the trigger bumps the stored version (8)")
+raises(ActiveRecord::StaleObjectError, "so the object that ran update_columns is stale: save raises") do
+  c.update!(name: "after update_columns")
+end
 
 # a failed write in SQL is ActiveRecord::SerializationFailure (40001) only for a
 # truly stale version written by hand
 e = raises(ActiveRecord::SerializationFailure, "a hand-written stale version is rejected with 40001") do
   Widget.where(id: w.id).update_all(lock_version: 2)
 end
-ok(e && e.message.include?('stores version 7'), "the 40001 message names the stored version")
+ok(e && e.message.include?('stores version 8'), "the 40001 message names the stored version")
 
 # ---- who writes the stamp columns
 sleep 0.01
@@ -252,8 +258,8 @@ OrmTriggersActor.with_actor("carol") do
 end
 w.reload
 fresh = Widget.find(1000)
-ok(w.name == "kettle3" && w.lock_version == 8 && w.updated_by == "carol",
-   "upsert_all on an existing row: the trigger bumps lock_version (8) and stamps updated_by")
+ok(w.name == "kettle3" && w.lock_version == 9 && w.updated_by == "carol",
+   "upsert_all on an existing row: the trigger bumps lock_version (9) and stamps updated_by")
 ok(fresh.lock_version == 0 && fresh.created_by == "carol" && !fresh.created_at.nil?,
    "upsert_all inserting a row: stamps filled, lock_version from the column default")
 Widget.upsert({ id: 1000, name: "new2" })
