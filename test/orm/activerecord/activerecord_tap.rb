@@ -2,8 +2,8 @@
 # ActiveRecord (Debian's ruby-activerecord 6.1, ruby-pg) against orm_triggers,
 # set up as doc/orm/rails.md says: a migration attaches the triggers, the
 # models use Rails' own lock_version, and the triggers own the timestamp and
-# actor columns.  The regions between "recipe:begin NAME" and "recipe:end
-# NAME" are the recipe's code blocks (test/t/079_recipes.pl compares them).
+# actor columns.  The regions between the recipe markers are the recipe's
+# code blocks (test/t/079_recipes.pl compares them).
 # Prints TAP; run by test/t/072_orm_activerecord.pl with Debian's
 # /usr/bin/ruby.
 #

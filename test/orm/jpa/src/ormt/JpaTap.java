@@ -1,8 +1,9 @@
 // JpaTap: JPA (EclipseLink, Debian's libeclipselink-java, with pgjdbc)
 // against orm_triggers, set up as doc/orm/jpa.md says: DDL through native
 // queries, entities with @Version, the triggers owning the timestamp and
-// actor columns.  Regions between "recipe:begin NAME" and "recipe:end NAME"
-// are the recipe's code blocks (test/t/079_recipes.pl compares them).
+// actor columns.  The regions between recipe markers here and in the other
+// files of test/orm/jpa/src are the recipe's code blocks
+// (test/t/079_recipes.pl compares them).
 // Prints TAP; compiled and run by test/t/073_orm_jpa.pl.
 //
 // Needs PGHOST (a TCP address), PGPORT, PGUSER and PGPASSWORD of a running
@@ -349,6 +350,12 @@ public class JpaTap {
         });
         ok(((Number) one("SELECT count(*) FROM notes")).intValue() == 0,
            "remove() after SET LOCAL orm_triggers.hard_delete = on really deletes");
+        tx(em -> {
+            em.createNativeQuery("SET LOCAL orm_triggers.hard_delete = on").executeUpdate();
+            cnt[0] = em.createNativeQuery("DELETE FROM widgets WHERE deleted_at IS NOT NULL").executeUpdate();
+        });
+        ok(cnt[0] == 2 && ((Number) one("SELECT count(*) FROM widgets WHERE deleted_at IS NOT NULL")).intValue() == 0,
+           "a native DELETE after SET LOCAL orm_triggers.hard_delete = on purges the soft-deleted widgets");
 
         // ---- audit: actor and context per transaction
         EntityManager em = emf.createEntityManager();
