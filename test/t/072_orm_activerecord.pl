@@ -7,6 +7,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 
 my $ruby = '/usr/bin/ruby';
 my $script = 'test/orm/activerecord/activerecord_tap.rb';
@@ -22,7 +23,7 @@ my $node = PostgreSQL::Test::Cluster->new('activerecord');
 $node->init;
 $node->start;
 
-my $start = time;
+my $start = Time::HiRes::time();
 my ($out, $err) = ('', '');
 {
 	local $ENV{PGHOST} = $node->host;
@@ -43,7 +44,7 @@ foreach my $line (split /\n/, $out)
 ok($seen > 0 && $plan == $seen, "activerecord_tap.rb ran to the end ($seen tests)")
   or diag($err);
 diag($err) if !$ran && $err ne '';
-note('activerecord client: ' . (time - $start) . ' s');
+note('activerecord client: ' . sprintf("%.1f", Time::HiRes::time() - $start) . ' s');
 
 $node->stop;
 done_testing();

@@ -13,6 +13,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 
 my ($javac, $java) = ('/usr/bin/javac', '/usr/bin/java');
 my @jars = map { "/usr/share/java/$_" }
@@ -29,7 +30,7 @@ if (@missing)
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 my $classes = "$tmp/classes";
 my $src = 'test/orm/jpa/src';
-my $start = time;
+my $start = Time::HiRes::time();
 my ($out, $err) = ('', '');
 my @sources = glob("$src/ormt/*.java");
 my $compiled = IPC::Run::run([ $javac, '-Xlint:all,-path', '-Werror', '-d', $classes, '-cp',
@@ -43,7 +44,7 @@ if (!$compiled)
 mkdir "$classes/META-INF";
 File::Copy::copy("$src/META-INF/persistence.xml", "$classes/META-INF/persistence.xml")
   or die "copy persistence.xml: $!";
-note('javac: ' . (time - $start) . ' s');
+note('javac: ' . sprintf("%.1f", Time::HiRes::time() - $start) . ' s');
 
 my $node = PostgreSQL::Test::Cluster->new('jpa');
 $node->init;
@@ -57,7 +58,7 @@ my $user = $node->safe_psql('postgres', 'SELECT current_user');
 my $password = join('', map { ('a' .. 'z', 0 .. 9)[ int(rand(36)) ] } 1 .. 24);
 $node->safe_psql('postgres', "ALTER ROLE \"$user\" PASSWORD '$password'");
 
-my $run_start = time;
+my $run_start = Time::HiRes::time();
 ($out, $err) = ('', '');
 {
 	local $ENV{PGHOST} = '127.0.0.1';
@@ -79,7 +80,7 @@ foreach my $line (split /\n/, $out)
 }
 ok($seen > 0 && $plan == $seen, "ormt.JpaTap ran to the end ($seen tests)")
   or diag($err);
-note('jpa client: ' . (time - $run_start) . ' s; with javac: ' . (time - $start) . ' s');
+note('jpa client: ' . sprintf("%.1f", Time::HiRes::time() - $run_start) . ' s; with javac: ' . sprintf("%.1f", Time::HiRes::time() - $start) . ' s');
 
 $node->stop;
 done_testing();
