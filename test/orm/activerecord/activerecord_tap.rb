@@ -352,6 +352,15 @@ listener.wait_for_notify(0.5) { |_c, _p, payload| got = payload }
 ok(got == :none, "notify_change: nothing arrives for a rolled-back transaction")
 listener.close
 
+# ---- touch: Rails writes updated_at (its clock) and lock_version only
+tw = Widget.create!(name: "touched").reload
+before = tw.updated_at
+sleep 0.01
+tw.touch
+tw_row = Widget.find(tw.id)
+ok(tw.lock_version == 1 && tw_row.lock_version == 1 && tw_row.updated_at == before && tw.updated_at != before,
+   "touch: lock_version read + 1 kept; Rails' updated_at is not stored (no other column changed, update_last_modified keeps the old)")
+
 ActiveRecord::Base.connection.disconnect!
 puts "1..#{$n}"
 exit($failed.zero? ? 0 : 1)

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import javax.persistence.EntityManager;
 import javax.persistence.EntityManagerFactory;
+import javax.persistence.LockModeType;
 import javax.persistence.OptimisticLockException;
 import javax.persistence.Persistence;
 import org.postgresql.PGConnection;
@@ -402,6 +403,17 @@ public class JpaTap {
             got = listener.unwrap(PGConnection.class).getNotifications(500);
             ok(got == null || got.length == 0, "notify_change: nothing arrives for a rolled-back transaction");
         }
+
+        // ---- OPTIMISTIC_FORCE_INCREMENT: EclipseLink writes the version alone
+        Widget fw = new Widget();
+        tx(x -> {
+            fw.name = "forced";
+            x.persist(fw);
+        });
+        tx(x -> x.lock(x.find(Widget.class, fw.id), LockModeType.OPTIMISTIC_FORCE_INCREMENT));
+        Widget fr = load(fw.id);
+        ok(fr.lockVersion == 2 && fr.updatedAt.equals(fw.updatedAt),
+           "lock(OPTIMISTIC_FORCE_INCREMENT): read + 1 kept (2); updated_at unchanged (no other column changed)");
 
         emf.close();
         System.out.println("1.." + n);
