@@ -53,6 +53,17 @@ def pgcode(exc):
     return getattr(cause, "pgcode", None)
 
 
+# recipe:begin listen
+def changes(conn, idle=1.0):
+    """The payloads notify_change sent to a psycopg2 connection that runs
+    LISTEN in autocommit mode, until none came for `idle` seconds."""
+    while select.select([conn], [], [], idle)[0]:
+        conn.poll()
+        while conn.notifies:
+            yield json.loads(conn.notifies.pop(0).payload)
+# recipe:end listen
+
+
 def main():
     admin = psycopg2.connect(dbname="postgres")
     admin.autocommit = True
@@ -78,6 +89,7 @@ def main():
     from django.core.management import call_command
     from django.db import IntegrityError, OperationalError, connection, transaction
     from django.db.models import F
+    from django.db.models.signals import post_delete
     from django.test import RequestFactory
     from shop.actor import ActorMiddleware, SetActor
     from shop.models import Item
@@ -151,7 +163,9 @@ def main():
 
     # --- the usual Django optimistic lock: filter(version=read).update(version=F + 1)
     read = a.version
+    # recipe:begin version_filter
     n1 = Item.objects.filter(pk=a.pk, version=read).update(price=32, version=F("version") + 1)
+    # recipe:end version_filter
     a.refresh_from_db()
     ok(n1 == 1 and a.version == read + 1 and a.price == 32,
        "filter(pk, version=read).update(version=F('version') + 1): 1 row, the ORM's read + 1 kept",
@@ -218,10 +232,13 @@ def main():
     # --- soft delete through Model.delete() and QuerySet.delete()
     time.sleep(0.01)
     pk_a, v_a = a.pk, a.version
+    signalled = []
+    post_delete.connect(lambda sender, instance, **kw: signalled.append(instance.pk), sender=Item, weak=False)
     with connection.execute_wrapper(SetActor("hank")), transaction.atomic():
         res = a.delete()
         t_del = db_now()
     ok(res[0] == 0, "Model.delete() on a soft-deleting table returns (0, {...}) and does not raise", res)
+    ok(signalled == [pk_a], "post_delete is still sent for the instance", signalled)
     ok(a.pk is None, "Django sets the instance's pk to None after delete(), as after any delete")
     row = Item.all_objects.get(pk=pk_a)
     ok(row.deleted_at == t_del and row.version == v_a + 1 and row.updated_by == "hank",
@@ -232,9 +249,12 @@ def main():
     ok(res[0] == 0 and Item.all_objects.get(name="saucer").deleted_at is not None,
        "QuerySet.delete(): 0 reported, the rows soft-deleted", res)
     # a real delete: orm_triggers.hard_delete for one transaction
+    # recipe:begin hard_delete
     with transaction.atomic():
-        sql("SET LOCAL orm_triggers.hard_delete = on")
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL orm_triggers.hard_delete = on")
         res = Item.all_objects.filter(name="saucer").delete()
+    # recipe:end hard_delete
     ok(res[0] == 1 and not Item.all_objects.filter(name="saucer").exists(),
        "SET LOCAL orm_triggers.hard_delete = on in the transaction: delete() really deletes", res)
 
@@ -275,16 +295,7 @@ def main():
     with transaction.atomic():
         Item.objects.filter(pk=obj.pk).update(price=44)
         transaction.set_rollback(True)
-    got = []
-    deadline = time.time() + 10
-    while time.time() < deadline and not got:
-        if select.select([listener], [], [], 0.5)[0]:
-            listener.poll()
-            got.extend(json.loads(x.payload) for x in listener.notifies)
-            listener.notifies.clear()
-    time.sleep(0.2)
-    listener.poll()
-    got.extend(json.loads(x.payload) for x in listener.notifies)
+    got = list(changes(listener))
     ok(len(got) == 1 and got[0]["op"] == "UPDATE" and got[0]["key"] == {"id": obj.pk}
        and got[0]["table"] == "shop_item" and "price" in got[0]["changed"],
        "notify_change: the committed save() arrives through psycopg2's notifies, the rolled-back update does not",

@@ -65,6 +65,17 @@ class StrictItem(Base):
     __mapper_args__ = {"version_id_col": Item.__table__.c.version, "eager_defaults": True}
 
 
+# recipe:begin listen
+def changes(conn, idle=1.0):
+    """The payloads notify_change sent to a psycopg2 connection that runs
+    LISTEN in autocommit mode, until none came for `idle` seconds."""
+    while select.select([conn], [], [], idle)[0]:
+        conn.poll()
+        while conn.notifies:
+            yield json.loads(conn.notifies.pop(0).payload)
+# recipe:end listen
+
+
 def main():
     admin = psycopg2.connect(dbname="postgres")
     admin.autocommit = True
@@ -283,16 +294,7 @@ def main():
     with Session(engine, future=True) as s:
         s.execute(update(Item).where(Item.id == a_id).values(price=36))
         s.rollback()
-    got = []
-    deadline = time.time() + 10
-    while time.time() < deadline and not got:
-        if select.select([listener], [], [], 0.5)[0]:
-            listener.poll()
-            got.extend(json.loads(x.payload) for x in listener.notifies)
-            listener.notifies.clear()
-    time.sleep(0.2)
-    listener.poll()
-    got.extend(json.loads(x.payload) for x in listener.notifies)
+    got = list(changes(listener))
     ok(len(got) == 1 and got[0]["op"] == "UPDATE" and got[0]["key"] == {"id": a_id} and "price" in got[0]["changed"],
        "notify_change: the committed flush arrives through psycopg2's notifies, the rolled-back update does not", got)
     listener.cursor().execute("UNLISTEN *")

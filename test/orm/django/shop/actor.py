@@ -1,9 +1,8 @@
 """Actor and audit context per transaction (doc/orm/django.md)."""
+# recipe:begin actor
 import json
 
 from django.db import connection, transaction
-
-# recipe:begin actor
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 SET_ACTOR = ("SELECT set_config('orm_triggers.actor', %s, true),"

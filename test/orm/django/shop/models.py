@@ -1,8 +1,8 @@
 """The Django models of the orm_triggers recipe (doc/orm/django.md)."""
+# recipe:begin models
 from django.db import models
 
 
-# recipe:begin models
 class LiveManager(models.Manager):
     """The default manager hides soft-deleted rows."""
 
