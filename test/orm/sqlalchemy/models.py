@@ -3,7 +3,7 @@
 import json
 
 # recipe:begin models
-from sqlalchemy import Column, DateTime, FetchedValue, Integer, Text, event, text
+from sqlalchemy import Column, DateTime, FetchedValue, Integer, Text, event, func, text
 from sqlalchemy.orm import Session, declarative_base, with_loader_criteria
 
 Base = declarative_base()
@@ -30,6 +30,10 @@ class Item(Base):
         "eager_defaults": True,
         "confirm_deleted_rows": False,  # a soft-deleted DELETE matches 0 rows
     }
+
+    def soft_delete(self):
+        """Soft delete as a versioned UPDATE: a stale object raises StaleDataError."""
+        self.deleted_at = func.now()
 # recipe:end models
 
 

@@ -26,7 +26,7 @@ from alembic import command  # noqa: E402
 from alembic.autogenerate import compare_metadata  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from alembic.runtime.migration import MigrationContext  # noqa: E402
-from sqlalchemy import create_engine, func, select as sa_select, text, update  # noqa: E402
+from sqlalchemy import create_engine, text, update  # noqa: E402
 from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: E402
 from sqlalchemy.exc import IntegrityError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
@@ -179,12 +179,14 @@ def main():
     # --- upsert: INSERT ... ON CONFLICT DO UPDATE
     time.sleep(0.01)
     with Session(engine, future=True, info={"actor": "dave"}) as s:
+        # recipe:begin upsert
         stmt = pg_insert(Item).values([
             {"id": a_id, "name": "kettle", "price": 33, "owner": "shop1"},
             {"id": 100, "name": "cup", "price": 5, "owner": "shop2"}])
         stmt = stmt.on_conflict_do_update(index_elements=[Item.id], set_={"price": stmt.excluded.price})
         rows = s.execute(stmt.returning(Item.id, Item.version, Item.created_by, Item.updated_by,
                                         Item.created_at, Item.updated_at)).fetchall()
+        # recipe:end upsert
         t_ups = s.execute(text("SELECT now()")).scalar()
         s.commit()
     got = {r[0]: r for r in rows}
@@ -216,9 +218,9 @@ def main():
     row = sql("SELECT deleted_at IS NOT NULL, version, updated_by FROM item WHERE id = 100")
     ok(row == [(True, v + 1, "erin")], "the row stays, marked: deleted_at set, version bumped, updated_by set", row)
     with Session(engine, future=True) as s:
-        ok(s.get(Item, 100) is None and sorted(s.execute(sa_select(Item.id)).scalars().all()) == sorted([a_id, b_id]),
+        ok(s.get(Item, 100) is None and sorted(s.execute(sqlalchemy.select(Item.id)).scalars().all()) == sorted([a_id, b_id]),
            "ORM queries hide it (with_loader_criteria in do_orm_execute)")
-        ok(s.execute(sa_select(Item).where(Item.id == 100).execution_options(include_deleted=True)).scalar_one().version == v + 1,
+        ok(s.execute(sqlalchemy.select(Item).where(Item.id == 100).execution_options(include_deleted=True)).scalar_one().version == v + 1,
            "execution_options(include_deleted=True) shows it")
 
     # a stale session.delete() matches 0 rows (WHERE version = read) and,
@@ -248,22 +250,24 @@ def main():
     with Session(engine, future=True, info={"actor": "frank"}) as s:
         teapot = s.get(Item, b_id)
         sql("UPDATE item SET price = price + 1 WHERE id = :i", i=b_id)
-        teapot.deleted_at = func.now()
+        teapot.soft_delete()
         e = raises(s.commit)
         ok(isinstance(e, StaleDataError), "soft delete as an UPDATE of deleted_at: a stale one raises StaleDataError", repr(e))
         s.rollback()
         teapot = s.get(Item, b_id)
-        teapot.deleted_at = func.now()
+        teapot.soft_delete()
         s.commit()
     ok(sql("SELECT deleted_at IS NOT NULL, updated_by FROM item WHERE id = :i", i=b_id) == [(True, "frank")],
        "soft delete as an UPDATE of deleted_at: a fresh one marks the row")
 
     # a real delete: orm_triggers.hard_delete for one transaction
+    # recipe:begin hard_delete
     with Session(engine, future=True) as s:
         s.execute(text("SET LOCAL orm_triggers.hard_delete = on"))
-        cup = s.execute(sa_select(Item).where(Item.id == 100).execution_options(include_deleted=True)).scalar_one()
+        cup = s.get(Item, 100, execution_options={"include_deleted": True})
         s.delete(cup)
         s.commit()
+    # recipe:end hard_delete
     ok(sql("SELECT count(*) FROM item WHERE id = 100")[0][0] == 0,
        "SET LOCAL orm_triggers.hard_delete = on in the transaction: session.delete() really deletes")
 
