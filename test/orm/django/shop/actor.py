@@ -13,7 +13,8 @@ class SetActor:
     """connection.execute_wrapper(): the first statement of every transaction
     is preceded by set_config(..., true), which lasts until its COMMIT or
     ROLLBACK.  Outside transaction.atomic() (autocommit) each statement gets
-    a transaction of its own, so the setting reaches it too."""
+    a transaction of its own, so the setting reaches it too.  Install it
+    before the transaction starts: a transaction already open is left as is."""
 
     def __init__(self, actor, context=None):
         self.params = [actor, json.dumps(context) if context is not None else ""]
