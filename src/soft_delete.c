@@ -326,6 +326,8 @@ ormt_soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 static Datum
 mark_value(SoftDeleteState *st)
 {
+	Assert(st->basetype == BOOLOID || st->basetype == TIMESTAMPTZOID ||
+		   st->basetype == TIMESTAMPOID || st->basetype == DATEOID);
 	if (st->basetype == BOOLOID)
 		return BoolGetDatum(true);
 	return ormt_now_as(st->basetype);
@@ -379,6 +381,7 @@ soft_delete(PG_FUNCTION_ARGS)
 	if (already_deleted(st, trigdata))
 		return st->delete_on_repeat ? PointerGetDatum(tuple) : PointerGetDatum(NULL);
 
+	Assert(st->plan != NULL);
 	values[0] = mark_value(st);
 	values[1] = PointerGetDatum(&tuple->t_self);
 

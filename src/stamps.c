@@ -75,6 +75,7 @@ resolve_stamp_column(OrmtTriggerEntry *entry, Relation rel,
 	base = getBaseTypeAndTypmod(att->atttypid, &typmod);
 	if (base != TIMESTAMPTZOID && base != TIMESTAMPOID && base != DATEOID)
 		ormt_column_type_error(entry, rel, sc->attnum, stamp_types);
+	Assert(sc->attnum > 0);
 	sc->basetype = base;
 	sc->typmod = typmod;
 	sc->domain = (base != att->atttypid) ? att->atttypid : InvalidOid;
@@ -139,6 +140,7 @@ stamp_value(OrmtTriggerEntry *entry, StampColumn *sc)
 typedef struct Replacements
 {
 	int			n;
+	int			max;			/* room for this many */
 	int		   *attnums;
 	Datum	   *values;
 	bool	   *nulls;
@@ -152,6 +154,7 @@ static void
 replacements_init(Replacements *r, int max)
 {
 	r->n = 0;
+	r->max = max;
 	if (max <= INLINE_REPLACEMENTS)
 	{
 		r->attnums = r->inline_attnums;
@@ -167,6 +170,8 @@ replacements_init(Replacements *r, int max)
 static void
 replace(Replacements *r, AttrNumber attnum, Datum value, bool isnull)
 {
+	Assert(r->n < r->max);
+	Assert(attnum > 0);
 	r->attnums[r->n] = attnum;
 	r->values[r->n] = value;
 	r->nulls[r->n] = isnull;

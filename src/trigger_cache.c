@@ -32,6 +32,7 @@
 #include "access/xact.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -210,7 +211,10 @@ build_entry(OrmtTriggerEntry *entry, const OrmtFuncSpec *spec,
 	if (table == entry->relid)
 	{
 		entry->relname = pstrdup(RelationGetRelationName(rel));
-		ormt_relation_names(table, &entry->nspname, NULL);
+		entry->nspname = get_namespace_name(RelationGetNamespace(rel));
+		if (entry->nspname == NULL)
+			elog(ERROR, "cache lookup failed for namespace %u",
+				 RelationGetNamespace(rel));
 	}
 	else
 	{
@@ -234,21 +238,30 @@ void
 ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,
 			  TriggerData *trigdata)
 {
-	OrmtTriggerEntry entry;
+	/* allocated before PG_TRY and not reassigned: no volatile needed */
+	OrmtTriggerEntry *entry = palloc0(sizeof(OrmtTriggerEntry));
 	MemoryContext cxt;
 	MemoryContext oldcxt;
 
-	memset(&entry, 0, sizeof(entry));
-	entry.tgoid = trigdata->tg_trigger->tgoid;
+	entry->tgoid = trigdata->tg_trigger->tgoid;
 	cxt = AllocSetContextCreate(CurrentMemoryContext,
 								"orm_triggers validation",
 								ALLOCSET_SMALL_SIZES);
 	oldcxt = MemoryContextSwitchTo(cxt);
-	build_entry(&entry, spec, build, trigdata);
+	PG_TRY();
+	{
+		build_entry(entry, spec, build, trigdata);
+	}
+	PG_FINALLY();
+	{
+		/* saved plans live outside cxt: free them, also after an error */
+		for (int i = 0; i < entry->nplans; i++)
+			SPI_freeplan(entry->plans[i]);
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
-	for (int i = 0; i < entry.nplans; i++)
-		SPI_freeplan(entry.plans[i]);
 	MemoryContextDelete(cxt);
+	pfree(entry);
 }
 
 /*

@@ -98,6 +98,7 @@ ormt_increment_version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 static int64
 version_get(VersionState *st, Datum d)
 {
+	Assert(st->base == INT2OID || st->base == INT4OID || st->base == INT8OID);
 	switch (st->base)
 	{
 		case INT2OID:
