@@ -70,6 +70,17 @@ SELECT diag($$INSERT INTO t (id) VALUES (2)$$);
 INSERT INTO t (id) VALUES (2);
 RESET orm_triggers.actor;
 DROP TRIGGER t_by ON t;
+-- for a domain column the domain's error keeps its own fields (the
+-- domain's schema and constraint, no table)
+CREATE DOMAIN code_d AS text CHECK (VALUE ~ '^[a-z]+$');
+ALTER TABLE t ADD COLUMN dby code_d;
+CREATE TRIGGER t_dby BEFORE INSERT OR UPDATE ON t
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.set_actor('dby');
+SET orm_triggers.actor = 'Bad1';
+SELECT diag($$INSERT INTO t (id) VALUES (3)$$);
+INSERT INTO t (id) VALUES (3);
+RESET orm_triggers.actor;
+DROP TRIGGER t_dby ON t;
 
 -- ---------------------------------------------------------------- partitions
 -- p is partitioned; p_2 is partitioned again, so its leaf p_2a is two

@@ -641,8 +641,8 @@ session_user_name(void)
 /*
  * Error context while the actor is converted to the column's type (by the
  * type's input function) or checked against its domain: the message is
- * theirs; this adds which value, column, table and trigger, the table and
- * column error fields, and what to set instead.  It uses only what the
+ * theirs; this adds which value, column, table and trigger, what to set
+ * instead, and (see below) the table and column error fields.  It uses only what the
  * entry resolved when it was built: no catalog access while an error is
  * being reported.
  */
@@ -674,7 +674,15 @@ actor_error_callback(void *arg)
 		errhint("orm_triggers.actor is not set, so the trigger records the session user; SET orm_triggers.actor to a value of type %s.",
 				st->typname);
 	}
-	ormt_errtablecol(entry, st->colname);
+
+	/*
+	 * The table and column fields, unless the column is a domain: a domain's
+	 * errors carry its own schema, type and constraint fields (set by
+	 * errdomainconstraint), and a field must not be set twice.  The base
+	 * types' input functions set none.
+	 */
+	if (!st->is_domain)
+		ormt_errtablecol(entry, st->colname);
 }
 
 /* The actor as a value of the column's type; the last one is cached. */
