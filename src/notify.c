@@ -221,7 +221,7 @@ ormt_notify_change_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 							(char *) lfirst(lc), entry->tgname, entry->relname),
 					 errdetail("PostgreSQL computes a virtual generated column only when a query reads it, never for a trigger, so orm_triggers.notify_change has no value to send."),
 					 errhint("Name the columns it is computed from, or make it a STORED generated column."),
-					 errtablecol(rel, attnum)));
+					 ormt_errtablecol(entry, (char *) lfirst(lc))));
 		json_column_init(&st->values[i++], TupleDescAttr(tupdesc, attnum - 1));
 	}
 
