@@ -4,6 +4,8 @@ SET client_min_messages = warning;
 CREATE SCHEMA pg18e AUTHORIZATION ormt_app;
 SET ROLE ormt_app;
 SET search_path = pg18e;
+-- (no CONTEXT lines: the validating event trigger's line numbers are not the point)
+\set SHOW_CONTEXT never
 CREATE TABLE line (
     id int PRIMARY KEY,
     qty int NOT NULL,

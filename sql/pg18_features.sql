@@ -128,6 +128,12 @@ CREATE TRIGGER nv_a AFTER INSERT ON nv
     FOR EACH ROW EXECUTE FUNCTION orm_triggers.audit('exclude=v,s');
 INSERT INTO nv (id, a) VALUES (3, 3);
 SELECT * FROM log_of('nv');
+DROP TRIGGER nv_a ON nv;
+-- full=true: whole rows, still without the virtual column
+CREATE TRIGGER nv_f AFTER UPDATE ON nv
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.audit('full=true');
+UPDATE nv SET a = 4 WHERE id = 3;
+SELECT * FROM log_of('nv') OFFSET 1;
 
 -- ---------------------------------------------------------------------
 -- RETURNING old.*, new.*
