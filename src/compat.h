@@ -18,14 +18,14 @@
 
 /*
  * A function that never returns, written before the declaration
- * ("extern ormt_noreturn void f(...)"): PostgreSQL 18 replaced the trailing
+ * ("extern ORMT_NORETURN void f(...)"): PostgreSQL 18 replaced the trailing
  * pg_attribute_noreturn() with a leading pg_noreturn; before 18 the GCC
  * attribute is accepted in front as well.
  */
 #if PG_VERSION_NUM >= 180000
-#define ormt_noreturn pg_noreturn
+#define ORMT_NORETURN pg_noreturn
 #else
-#define ormt_noreturn pg_attribute_noreturn()
+#define ORMT_NORETURN pg_attribute_noreturn()
 #endif
 
 /*
