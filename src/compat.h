@@ -47,7 +47,7 @@
 #endif
 
 /*
- * ProcessUtility_hook's parameters (the same from 14 to 18): a hook is
+ * ProcessUtility_hook's parameters (unchanged from 15 to 18): a hook is
  * declared with ORMT_PROCESS_UTILITY_PARAMS and passes them on with
  * ORMT_PROCESS_UTILITY_ARGS, so a change in a later major stays here.
  */
