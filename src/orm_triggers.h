@@ -256,6 +256,35 @@ extern bool ormt_transition_next(Tuplestorestate *ts, int ptr,
 								 TupleTableSlot *slot);
 extern void ormt_transition_done(Tuplestorestate *ts, TupleTableSlot *slot);
 
+/*
+ * stmt_batch.c: work row triggers keep until the end of their statement.
+ * A feature declares one static OrmtStmtBatch with its name and callbacks,
+ * registers it once, calls ormt_stmt_batch_begin() before keeping work
+ * (in batch->cxt; false: do the work at once) and is called back:
+ * flush() to do all the work kept (take it off first: an error must leave
+ * nothing behind), forget() to drop it on (sub)transaction abort without
+ * freeing.  When: see stmt_batch.c.
+ */
+typedef struct OrmtStmtBatch OrmtStmtBatch;
+
+struct OrmtStmtBatch
+{
+	const char *name;			/* for messages, and cxt's identifier */
+	void		(*flush) (OrmtStmtBatch *batch);
+	void		(*forget) (OrmtStmtBatch *batch);
+	/* kept by stmt_batch.c; read-only for the feature */
+	bool		active;			/* holds work */
+	SubTransactionId subxid;	/* made in this subtransaction */
+	CommandId	cid;			/* by this command */
+	MemoryContext cxt;			/* where the work is kept */
+	OrmtStmtBatch *next;
+};
+
+extern void ormt_stmt_batch_init(void);
+extern void ormt_stmt_batch_register(OrmtStmtBatch *batch);
+extern bool ormt_stmt_batch_begin(OrmtStmtBatch *batch);
+extern void ormt_stmt_batch_flush(OrmtStmtBatch *batch);
+
 /* ---- end of audit and notify_change's shared machinery ---- */
 
 /*
