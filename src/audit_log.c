@@ -92,7 +92,8 @@ ormt_audit_log_target(OrmtTriggerEntry *entry, Relation rel, AuditTarget *t)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table orm_triggers.audit_log does not exist"),
-				 errhint("Reinstall the extension: DROP EXTENSION orm_triggers; CREATE EXTENSION orm_triggers.")));
+				 errhint("Reinstall the extension: DROP EXTENSION orm_triggers; CREATE EXTENSION orm_triggers."),
+				 ormt_errtablecol_names("orm_triggers", "audit_log", NULL)));
 	if (RelationGetRelid(rel) == logrel)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),

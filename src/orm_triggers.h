@@ -245,6 +245,8 @@ extern Datum ormt_actor_text(void);
 extern Datum ormt_context_jsonb(bool *isnull);
 
 /* transition.c: statement triggers' transition tables; errtable of the root */
+extern int	ormt_errtablecol_names(const char *schema, const char *table,
+								   const char *column);
 extern int	ormt_errtable_root(Relation rel);
 extern char *ormt_root_qualified_name(Relation rel);
 extern void ormt_require_transition_tables(OrmtTriggerEntry *entry,

@@ -527,6 +527,8 @@ typedef struct ActorState
 	ChangeCheck changes;		/* UPDATE: set only when the row changed */
 	bool		is_domain;		/* column type is a domain */
 	void	   *domain_extra;	/* domain_check's cache */
+	char	   *root_schema;	/* the table the trigger was created on */
+	char	   *root_name;
 	/* the last actor converted, and its value; both in entry->cxt */
 	char	   *last_text;
 	Datum		last_value;
@@ -576,6 +578,8 @@ ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 							   "a text, varchar, name, uuid or integer column (or a domain over one)");
 
 	st->colname = pstrdup(NameStr(att->attname));
+	st->root_name = get_rel_name(ormt_partition_root(rel));
+	st->root_schema = get_namespace_name(get_rel_namespace(ormt_partition_root(rel)));
 	st->typid = att->atttypid;
 	st->typmod = att->atttypmod;
 	st->typlen = att->attlen;
@@ -614,17 +618,19 @@ actor_conversion_error(OrmtTriggerEntry *entry, ActorState *st,
 		ereport(ERROR,
 				(errcode(edata->sqlerrcode),
 				 errmsg("orm_triggers.actor \"%s\" is not a valid value for column \"%s\" of table \"%s\"",
-						text, st->colname, entry->relname),
+						text, st->colname, st->root_name),
 				 errdetail("%s", edata->message),
 				 errhint("SET orm_triggers.actor to a value of type %s (trigger \"%s\").",
-						 format_type_with_typemod(st->typid, st->typmod), entry->tgname)));
+						 format_type_with_typemod(st->typid, st->typmod), entry->tgname),
+				 ormt_errtablecol_names(st->root_schema, st->root_name, st->colname)));
 	ereport(ERROR,
 			(errcode(edata->sqlerrcode),
 			 errmsg("session user \"%s\" is not a valid value for column \"%s\" of table \"%s\"",
-					text, st->colname, entry->relname),
+					text, st->colname, st->root_name),
 			 errdetail("%s", edata->message),
 			 errhint("orm_triggers.actor is not set, so trigger \"%s\" records the session user; SET orm_triggers.actor to a value of type %s.",
-					 entry->tgname, format_type_with_typemod(st->typid, st->typmod))));
+					 entry->tgname, format_type_with_typemod(st->typid, st->typmod)),
+			 ormt_errtablecol_names(st->root_schema, st->root_name, st->colname)));
 }
 
 static Datum

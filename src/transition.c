@@ -21,9 +21,25 @@
 #include "orm_triggers.h"
 
 /*
+ * errtable() / errtablecol() by names: the error fields drivers read
+ * (diag.schema_name, table_name, column_name).  column may be NULL.  For
+ * use inside ereport().
+ */
+int
+ormt_errtablecol_names(const char *schema, const char *table,
+					   const char *column)
+{
+	err_generic_string(PG_DIAG_SCHEMA_NAME, schema);
+	err_generic_string(PG_DIAG_TABLE_NAME, table);
+	if (column != NULL)
+		err_generic_string(PG_DIAG_COLUMN_NAME, column);
+	return 0;
+}
+
+/*
  * errtable() for the table the trigger was created on: the partitioned
- * root when rel is a partition, so that drivers (diag.table_name) name the
- * table the user wrote.  For use inside ereport().
+ * root when rel is a partition, so that drivers name the table the user
+ * wrote.  For use inside ereport().
  */
 int
 ormt_errtable_root(Relation rel)
@@ -32,10 +48,8 @@ ormt_errtable_root(Relation rel)
 
 	if (root == RelationGetRelid(rel))
 		return errtable(rel);
-	err_generic_string(PG_DIAG_SCHEMA_NAME,
-					   get_namespace_name(get_rel_namespace(root)));
-	err_generic_string(PG_DIAG_TABLE_NAME, get_rel_name(root));
-	return 0;
+	return ormt_errtablecol_names(get_namespace_name(get_rel_namespace(root)),
+								  get_rel_name(root), NULL);
 }
 
 /* The qualified, quoted name of the table the trigger was created on. */
