@@ -28,11 +28,11 @@ CREATE TABLE jr.r (
     c jr.pair, d jr.price, a int[], by bytea,
     f float8, r4 real, s smallint, big bigint, j json, jb jsonb, dt date,
     ts timestamp, vc varchar(10), nm name, u uuid, iv interval, tg jr.tags,
-    x xml, m money, ch "char", inet inet,
+    pt point, m money, ch "char", inet inet,
     PRIMARY KEY (at, o, n, i, b, t, c, d, a, by));
 CREATE TRIGGER r_notify AFTER INSERT OR UPDATE OR DELETE ON jr.r FOR EACH ROW
     EXECUTE FUNCTION orm_triggers.notify_change('channel=ormt_json',
-        'columns=at,o,n,i,b,t,c,d,a,by,f,r4,s,big,j,jb,dt,ts,vc,nm,u,iv,tg,x,m,ch,inet');
+        'columns=at,o,n,i,b,t,c,d,a,by,f,r4,s,big,j,jb,dt,ts,vc,nm,u,iv,tg,pt,m,ch,inet');
 CREATE TRIGGER r_audit AFTER INSERT OR UPDATE OR DELETE ON jr.r FOR EACH ROW
     EXECUTE FUNCTION orm_triggers.audit();
 INSERT INTO jr.r VALUES
@@ -40,7 +40,7 @@ INSERT INTO jr.r VALUES
      '{1,NULL,3}', '\x00ff', 'Infinity', '-Infinity', -3, 9007199254740993,
      '{"b": [1, 2.0], "a": null}', '{"k": {"z": 1, "a": [true]}}', '2026-02-03',
      '2026-01-01 10:00:00.5', 'vc', 'nm', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-     '1 day 02:00:00', '{x,"y z"}', '<a>1</a>', 12.34, 'c', '10.0.0.1/8'),
+     '1 day 02:00:00', '{x,"y z"}', '(1.5,-2)', 12.34, 'c', '10.0.0.1/8'),
     ('infinity', 0, 'NaN', -2147483648, false, '', ROW(NULL, NULL), 1,
      '{}', '', 'NaN', 1e-30, NULL, NULL,
      '"just a string"', '[]', '-infinity', 'infinity', NULL, NULL, NULL,
