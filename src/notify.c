@@ -300,7 +300,7 @@ notify_statement(NotifyState *st, TriggerData *trigdata)
 {
 	TriggerEvent event = trigdata->tg_event;
 	Tuplestorestate *ts = TRIGGER_FIRED_BY_DELETE(event) ?
-	trigdata->tg_oldtable : trigdata->tg_newtable;
+		trigdata->tg_oldtable : trigdata->tg_newtable;
 	int64		count;
 	StringInfoData payload;
 	StringInfoData key;
