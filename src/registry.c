@@ -192,7 +192,17 @@ ormt_trigger_arguments(PG_FUNCTION_ARGS)
 Datum
 ormt_row_trigger_clause(PG_FUNCTION_ARGS)
 {
+	static const struct
+	{
+		int16		bit;
+		const char *name;
+	}			triggerdef_order[] = {
+		{TRIGGER_TYPE_INSERT, "INSERT"},
+		{TRIGGER_TYPE_DELETE, "DELETE"},
+		{TRIGGER_TYPE_UPDATE, "UPDATE"},
+	};
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *sep = " ";
 	StringInfoData buf;
 
 	for (size_t i = 0; i < lengthof(registry); i++)
@@ -201,11 +211,20 @@ ormt_row_trigger_clause(PG_FUNCTION_ARGS)
 
 		if (strcmp(spec->name, name) != 0 || !spec->row_ok)
 			continue;
-		/* a row trigger: every event the function takes but TRUNCATE */
+		/*
+		 * A row trigger: every event the function takes but TRUNCATE, in the
+		 * order pg_get_triggerdef() prints them, so that attach() recognises
+		 * a trigger it created before and leaves it alone.
+		 */
 		initStringInfo(&buf);
-		appendStringInfo(&buf, "%s %s",
-						 spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER",
-						 ormt_events_text(spec->events & ~TRIGGER_TYPE_TRUNCATE, " OR "));
+		appendStringInfoString(&buf, spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER");
+		for (size_t j = 0; j < lengthof(triggerdef_order); j++)
+		{
+			if ((spec->events & triggerdef_order[j].bit) == 0)
+				continue;
+			appendStringInfo(&buf, "%s%s", sep, triggerdef_order[j].name);
+			sep = " OR ";
+		}
 		PG_RETURN_TEXT_P(cstring_to_text(buf.data));
 	}
 	PG_RETURN_NULL();

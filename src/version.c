@@ -39,11 +39,14 @@ PG_FUNCTION_INFO_V1(increment_version);
  *	  lock_version, Hibernate @Version, SQLAlchemy version_id_col, Sequelize,
  *	  TypeORM: SET version = read + 1 WHERE version = read); their WHERE
  *	  clause has already proved the read fresh, and since versions only grow
- *	  a stale read + 1 can never equal stored + 1 unless it is stale by
- *	  exactly one with no such WHERE clause, which 'strict=true' rejects;
+ *	  a stale read + 1 is at most the stored version, never stored + 1;
  *	- anything else (older, newer, NULL): a stale offer, 40001.
- * A stored NULL counts as 0.  'strict=true' accepts only the first case:
- * for writers that send the version they read and no WHERE guard.
+ * A stored NULL counts as 0.  A writer one version behind that writes
+ * read + 1 WITHOUT the WHERE guard writes the stored version, which reads
+ * as "the version read" and is accepted: the guard is what makes the ORM
+ * protocol safe, in either mode.  'strict=true' accepts only the first case,
+ * for tables whose writers all send the version they read: a writer that
+ * computes versions itself is then an error.
  * int2, int4, int8 and domains over them; overflow is an error.
  * ------------------------------------------------------------------------
  */
