@@ -275,6 +275,7 @@ struct OrmtStmtBatch
 	void		(*flush) (OrmtStmtBatch *batch);
 	void		(*forget) (OrmtStmtBatch *batch);
 	/* kept by stmt_batch.c; read-only for the feature */
+	bool		registered;
 	bool		active;			/* holds work */
 	SubTransactionId subxid;	/* made in this subtransaction */
 	CommandId	cid;			/* by this command */

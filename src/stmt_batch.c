@@ -47,9 +47,9 @@ void
 ormt_stmt_batch_register(OrmtStmtBatch *batch)
 {
 	Assert(batch->flush != NULL && batch->forget != NULL);
-	for (OrmtStmtBatch *b = batches; b != NULL; b = b->next)
-		if (b == batch)
-			return;
+	if (batch->registered)
+		return;
+	batch->registered = true;
 	batch->active = false;
 	batch->cxt = NULL;
 	batch->next = batches;
@@ -68,7 +68,7 @@ ormt_stmt_batch_begin(OrmtStmtBatch *batch)
 	SubTransactionId subxid = GetCurrentSubTransactionId();
 	CommandId	cid = GetCurrentCommandId(true);
 
-	Assert(batch->next != NULL || batches == batch);
+	Assert(batch->registered);
 	if (batch->active && batch->subxid != subxid)
 		return false;
 	if (batch->active && batch->cid != cid)
