@@ -12,13 +12,19 @@
  * ExecCloseIndices), for a table that nothing but our columns, their NOT
  * NULLs and indexes on columns make up: no triggers, rules, CHECK
  * constraints, row security, generated, expression or exclusion columns
- * and indexes, other table access methods.  Whatever the access method of
- * an index needs per statement (BRIN's revmap buffer in ii_AmCache,
- * released by index_insert_cleanup since PostgreSQL 17) is set up and
- * released by the executor's routines, so the path keeps no copy of core
- * code that a new major version can break.  Then an entry costs a heap
- * insert and its index inserts, not an executor start-up; when the log
- * is anything else, audit_log.c writes through SPI.
+ * and indexes, other table access methods.  Then an entry costs a heap
+ * insert and its index inserts, not an executor start-up; when the log is
+ * anything else, audit_log.c writes through SPI.
+ *
+ * One step is our own: the IndexInfos of the log's indexes are built once
+ * and kept (log_open_indexes mirrors ExecOpenIndices in execIndexing.c,
+ * without its BuildIndexInfo calls), which saves a statement that writes
+ * one entry about a tenth of audit's cost.  Each write gets fresh copies
+ * of them; whatever an index access method keeps for the write in
+ * ii_AmCache (BRIN pins its metapage and revmap) is released by the
+ * executor's own ExecCloseIndices (index_insert_cleanup, PostgreSQL 17
+ * on), so the path keeps no copy of core code that a new major version
+ * can break.
  *
  * Copyright (c) 2026, orm_triggers developers
  *
@@ -30,6 +36,7 @@
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/index.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
@@ -100,6 +107,104 @@ ormt_audit_heap_usable(Relation rel, AuditTarget *t)
 }
 
 /*
+ * The IndexInfos of the log's indexes as last seen, in a context of their
+ * own: one log, so one set per backend.
+ */
+static MemoryContext index_cxt = NULL;
+static int	index_count = -1;	/* -1: not known yet */
+static Oid *index_oids = NULL;
+static IndexInfo **index_infos = NULL;
+
+/*
+ * Are the IndexInfos kept those of the log's current indexes?  If not,
+ * build them anew, unless an index is no longer plain (an expression or
+ * exclusion index created since the entry was built): then return false,
+ * and the caller writes through SPI instead.  Whether an index is ready
+ * for inserts (CREATE INDEX CONCURRENTLY makes it so later) is read from
+ * the open index at each write (log_open_indexes), never from here.
+ */
+static bool
+log_index_infos(List *indexoids)
+{
+	int			n = list_length(indexoids);
+	ListCell   *lc;
+	int			k = 0;
+	MemoryContext old;
+
+	if (index_count == n)
+	{
+		foreach(lc, indexoids)
+		{
+			if (index_oids[k] != lfirst_oid(lc))
+				break;
+			k++;
+		}
+		if (k == n)
+			return true;
+	}
+
+	index_count = -1;
+	if (index_cxt == NULL)
+		index_cxt = AllocSetContextCreate(TopMemoryContext, "orm_triggers audit_log indexes",
+										  ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(index_cxt);
+	old = MemoryContextSwitchTo(index_cxt);
+	index_oids = palloc(sizeof(Oid) * Max(n, 1));
+	index_infos = palloc(sizeof(IndexInfo *) * Max(n, 1));
+	k = 0;
+	foreach(lc, indexoids)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		bool		plain = index_is_plain(idx);
+
+		if (plain)
+		{
+			index_oids[k] = lfirst_oid(lc);
+			index_infos[k] = BuildIndexInfo(idx);
+		}
+		index_close(idx, NoLock);
+		if (!plain)
+		{
+			MemoryContextSwitchTo(old);
+			return false;
+		}
+		k++;
+	}
+	MemoryContextSwitchTo(old);
+	index_count = n;
+	return true;
+}
+
+/*
+ * ExecOpenIndices for rri with the IndexInfos kept: the indexes opened
+ * with RowExclusiveLock, each with a copy of its IndexInfo in the current
+ * memory context (the EState's), whose per-write state (ii_AmCache,
+ * ii_PredicateState, ii_ExpressionsState) starts empty and whose
+ * ii_ReadyForInserts is the index's now.  ExecCloseIndices closes them.
+ */
+static void
+log_open_indexes(ResultRelInfo *rri)
+{
+	rri->ri_NumIndices = index_count;
+	rri->ri_IndexRelationDescs = palloc(sizeof(Relation) * Max(index_count, 1));
+	rri->ri_IndexRelationInfo = palloc(sizeof(IndexInfo *) * Max(index_count, 1));
+	for (int x = 0; x < index_count; x++)
+	{
+		IndexInfo  *ii = palloc(sizeof(IndexInfo));
+
+		*ii = *index_infos[x];
+		ii->ii_AmCache = NULL;
+		ii->ii_Context = CurrentMemoryContext;
+		ii->ii_PredicateState = NULL;
+		ii->ii_ExpressionsState = NIL;
+		rri->ri_IndexRelationDescs[x] = index_open(index_oids[x], RowExclusiveLock);
+		rri->ri_IndexRelationInfo[x] = ii;
+		/* as BuildIndexInfo would read it now */
+		ii->ii_ReadyForInserts = rri->ri_IndexRelationDescs[x]->rd_index->indisready;
+	}
+}
+
+/*
  * Slots for heap_multi_insert, kept from one write to the next: making a
  * thousand slots per write (each pinning the relcache's descriptor in the
  * resource owner) costs as much as filling them.  They hold a copy of the
@@ -149,6 +254,7 @@ ormt_audit_heap_insert(const AuditTarget *t, int n, AuditRowFn getrow,
 	Relation	rel = table_open(t->log_relid, RowExclusiveLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			chunk = Min(n, AUDIT_MULTI_ROWS);
+	List	   *indexoids;
 	EState	   *estate;
 	ResultRelInfo *rri;
 	TupleTableSlot **slots;
@@ -165,28 +271,22 @@ ormt_audit_heap_insert(const AuditTarget *t, int n, AuditRowFn getrow,
 	 * The entry was checked before the lock was taken: a change committed in
 	 * between (a trigger, rule, column or index added) is seen only now.
 	 */
-	if (!log_is_plain(rel, t))
+	indexoids = RelationGetIndexList(rel);
+	if (!log_is_plain(rel, t) || !log_index_infos(indexoids))
 	{
+		list_free(indexoids);
 		table_close(rel, NoLock);
 		return false;
 	}
+	list_free(indexoids);
+
 	/* the ResultRelInfo and its IndexInfos live as long as the EState */
 	estate = CreateExecutorState();
 	old = MemoryContextSwitchTo(estate->es_query_cxt);
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
-	ExecOpenIndices(rri, false);
+	log_open_indexes(rri);
 	MemoryContextSwitchTo(old);
-	for (int x = 0; x < rri->ri_NumIndices; x++)
-	{
-		if (!index_is_plain(rri->ri_IndexRelationDescs[x]))
-		{
-			ExecCloseIndices(rri);
-			FreeExecutorState(estate);
-			table_close(rel, NoLock);
-			return false;
-		}
-	}
 
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers audit write",
 									 ALLOCSET_DEFAULT_SIZES);
