@@ -215,6 +215,8 @@ static MemoryContext slot_cxt = NULL;
 static TupleDesc slot_desc = NULL;
 static TupleTableSlot **slot_ring = NULL;
 static int	slot_count = 0;
+static TupleTableSlot *index_slot = NULL;	/* a row's values, for its index
+											 * entries: nothing to deform */
 
 static TupleTableSlot **
 log_slots(TupleDesc desc, int n)
@@ -234,6 +236,7 @@ log_slots(TupleDesc desc, int n)
 	slot_desc = CreateTupleDescCopy(desc);
 	for (int i = 0; i < n; i++)
 		slot_ring[i] = MakeTupleTableSlot(slot_desc, &TTSOpsHeapTuple);
+	index_slot = MakeTupleTableSlot(slot_desc, &TTSOpsVirtual);
 	slot_count = n;
 	MemoryContextSwitchTo(old);
 	return slot_ring;
@@ -293,8 +296,9 @@ ormt_audit_heap_insert(const AuditTarget *t, int n, AuditRowFn getrow,
 	slots = log_slots(desc, chunk);
 	for (int i = 0; i < chunk; i++)
 		ExecClearTuple(slots[i]);	/* left full by an error in a write */
-	values = palloc(sizeof(Datum) * desc->natts);
-	nulls = palloc(sizeof(bool) * desc->natts);
+	ExecClearTuple(index_slot);
+	values = MemoryContextAlloc(estate->es_query_cxt, sizeof(Datum) * desc->natts * chunk);
+	nulls = MemoryContextAlloc(estate->es_query_cxt, sizeof(bool) * desc->natts * chunk);
 	bistate = GetBulkInsertState();
 
 	for (int start = 0; start < n; start += chunk)
@@ -304,27 +308,29 @@ ormt_audit_heap_insert(const AuditTarget *t, int n, AuditRowFn getrow,
 		old = MemoryContextSwitchTo(chunkcxt);
 		for (int i = 0; i < m; i++)
 		{
+			Datum	   *v = values + i * desc->natts;
+			bool	   *nl = nulls + i * desc->natts;
 			AuditRow	row;
 			int64		id = 0;
 
 			/* dropped columns stay NULL */
 			for (int a = 0; a < desc->natts; a++)
-				nulls[a] = true;
+				nl[a] = true;
 			getrow(arg, start + i, &row, &id);
 			for (int p = 0; p < AUDIT_NPARAMS; p++)
 			{
 				int			a = t->attnum[p] - 1;
 
-				values[a] = row.values[p];
-				nulls[a] = row.nulls[p];
+				v[a] = row.values[p];
+				nl[a] = row.nulls[p];
 			}
 			if (id == 0)
 				id = nextval_internal(t->seq_relid, false);
-			values[t->id_attnum - 1] = Int64GetDatum(id);
-			nulls[t->id_attnum - 1] = false;
+			v[t->id_attnum - 1] = Int64GetDatum(id);
+			nl[t->id_attnum - 1] = false;
 			/* formed where the slot lives, and freed by it */
 			MemoryContextSwitchTo(slot_cxt);
-			ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slots[i], true);
+			ExecStoreHeapTuple(heap_form_tuple(desc, v, nl), slots[i], true);
 			MemoryContextSwitchTo(chunkcxt);
 		}
 		MemoryContextSwitchTo(old);
@@ -335,12 +341,22 @@ ormt_audit_heap_insert(const AuditTarget *t, int n, AuditRowFn getrow,
 		{
 			List	   *recheck;
 
-			recheck = ormt_insert_index_tuples(rri, slots[i], estate);
+			/* the row's values as they are, at the heap tuple's place */
+			ExecClearTuple(index_slot);
+			memcpy(index_slot->tts_values, values + i * desc->natts,
+				   sizeof(Datum) * desc->natts);
+			memcpy(index_slot->tts_isnull, nulls + i * desc->natts,
+				   sizeof(bool) * desc->natts);
+			ExecStoreVirtualTuple(index_slot);
+			index_slot->tts_tid = slots[i]->tts_tid;
+			Assert(ItemPointerIsValid(&index_slot->tts_tid));
+			recheck = ormt_insert_index_tuples(rri, index_slot, estate);
 			Assert(recheck == NIL); /* no deferred or exclusion constraint */
 			list_free(recheck);
 			ResetPerTupleExprContext(estate);
 			ExecClearTuple(slots[i]);
 		}
+		ExecClearTuple(index_slot);
 		MemoryContextReset(chunkcxt);
 	}
 
