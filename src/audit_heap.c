@@ -349,6 +349,7 @@ ormt_audit_heap_insert(const AuditTarget *t, int n, AuditRowFn getrow,
 				   sizeof(bool) * desc->natts);
 			ExecStoreVirtualTuple(index_slot);
 			index_slot->tts_tid = slots[i]->tts_tid;
+			index_slot->tts_tableOid = RelationGetRelid(rel);
 			Assert(ItemPointerIsValid(&index_slot->tts_tid));
 			recheck = ormt_insert_index_tuples(rri, index_slot, estate);
 			Assert(recheck == NIL); /* no deferred or exclusion constraint */
