@@ -1,0 +1,93 @@
+// tap.js: the TAP lines the ORM client programs print (test/t/074-076 relay
+// them), the connection settings test/t passes in PGHOST/PGPORT, and a
+// LISTEN connection through pg that collects notify_change payloads.
+'use strict';
+const assert = require('node:assert');
+const { Client } = require('pg');
+
+let count = 0;
+let failures = 0;
+
+function report(pass, name, why) {
+  count += 1;
+  console.log(`${pass ? 'ok' : 'not ok'} ${count} - ${name}`);
+  if (!pass) {
+    failures += 1;
+    for (const line of String(why).split('\n')) console.log(`# ${line}`);
+  }
+}
+
+// ok(cond, name)
+function ok(cond, name) {
+  report(!!cond, name, 'condition was false');
+}
+
+// is(got, expected, name): deep strict equality
+function is(got, expected, name) {
+  try {
+    assert.deepStrictEqual(got, expected);
+    report(true, name);
+  } catch (e) {
+    report(false, name, `got:      ${JSON.stringify(got)}\nexpected: ${JSON.stringify(expected)}`);
+  }
+}
+
+// rejects(promise, check, name): the promise fails and check(error) is true;
+// returns the error
+async function rejects(promise, check, name) {
+  try {
+    await promise;
+    report(false, name, 'no error was raised');
+    return null;
+  } catch (e) {
+    let pass = false;
+    try { pass = !!check(e); } catch (_) { pass = false; }
+    report(pass, name, `${e && e.constructor && e.constructor.name}: ${e && e.message}`);
+    return e;
+  }
+}
+
+// the test cluster: unix socket directory and port from test/t
+function pgConfig() {
+  return {
+    host: process.env.PGHOST,
+    port: Number(process.env.PGPORT || 5432),
+    user: process.env.PGUSER || 'postgres',
+    database: process.env.PGDATABASE || 'postgres',
+  };
+}
+
+// a pg connection LISTENing on a channel; .payloads holds the parsed
+// notifications, .waitFor(n) resolves once n have arrived (or after 5 s)
+async function listen(channel) {
+  const client = new Client(pgConfig());
+  await client.connect();
+  const payloads = [];
+  client.on('notification', (msg) => {
+    if (msg.channel === channel) payloads.push(JSON.parse(msg.payload));
+  });
+  await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+  return {
+    payloads,
+    async waitFor(n) {
+      for (let i = 0; i < 100 && payloads.length < n; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return payloads;
+    },
+    end: () => client.end(),
+  };
+}
+
+// run main(), turning an unexpected exception into a failed test; exits 1
+// if anything failed (at once: open connections do not keep it waiting)
+function run(main) {
+  main()
+    .catch((e) => report(false, 'the program ran to the end', e && e.stack ? e.stack : e))
+    .finally(() => {
+      console.log(`1..${count}`);
+      process.exit(failures ? 1 : 0);
+    });
+}
+
+module.exports = { ok, is, rejects, pgConfig, listen, run };
