@@ -83,7 +83,8 @@ async function listen(channel) {
 // if anything failed (at once: open connections do not keep it waiting)
 function run(main) {
   main()
-    .catch((e) => report(false, 'the program ran to the end', e && e.stack ? e.stack : e))
+    .catch((e) => report(false, 'the program ran to the end',
+      `${e && e.constructor && e.constructor.name}: ${e && e.message}\n${e && e.stack}`))
     .finally(() => {
       console.log(`1..${count}`);
       process.exit(failures ? 1 : 0);
