@@ -158,7 +158,7 @@ sub run_node_tap
 	}
 	ok($ran && $seen > 0 && defined $planned && $planned == $seen, "$name ran to the end")
 	  or diag("exit: $?\nstdout:\n$out\nstderr:\n$err");
-	note(sprintf('%s: %.1f s', $name, $seconds));
+	diag(sprintf('%s: %d tests in %.1f s', $name, $seen, $seconds));
 	return $seconds;
 }
 

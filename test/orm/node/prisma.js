@@ -8,8 +8,8 @@ const path = require('node:path');
 const { Client } = require('pg');
 const { ok, is, rejects, pgConfig, listen, run } = require('./tap');
 
-const { PrismaClient, Prisma } = require('./generated/js/client.js');
 // recipe:begin client
+const { PrismaClient, Prisma } = require('./generated/js/client.js'); // prisma generate (+ tsc)
 const { PrismaPg } = require('@prisma/adapter-pg');
 
 // pgConfig(): host, port, user, database (a pg.PoolConfig)

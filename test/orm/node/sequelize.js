@@ -102,8 +102,20 @@ async function main() {
   // all kept on INSERT (a given value is kept); RETURNING brings the rest
   const a = await Item.create({ sku: 'A-1', price: 10 });
   is([a.version, a.createdBy, a.updatedBy], [0, 'postgres', 'postgres'], 'create: version 0 as Sequelize sent it, actor from set_actor (RETURNING)');
-  const [[txTime]] = await sequelize.query('SELECT now() AS t');
-  ok(a.createdAt < txTime.t, 'create: created_at is the client clock Sequelize sent (kept on INSERT)');
+  // timestamps: who wins.  In one transaction begun 50 ms before the
+  // create: the INSERT keeps Sequelize's clock, the UPDATE gets the
+  // trigger's (the transaction start, earlier than Sequelize's created_at)
+  const t = await sequelize.transaction(async (transaction) => {
+    const [[start]] = await sequelize.query('SELECT now() AS t', { transaction });
+    await new Promise((r) => setTimeout(r, 50));
+    const x = await Item.create({ sku: 'T-1', price: 1 }, { transaction });
+    x.price = 2;
+    await x.save({ transaction, returning: true });
+    return { start: start.t, x };
+  });
+  ok(t.x.createdAt - t.start >= 50, 'timestamps: true: INSERT keeps the created_at Sequelize sent (its clock)');
+  is(t.x.updatedAt.getTime(), t.start.getTime(), 'timestamps: true: UPDATE gets update_last_modified\'s transaction time, not Sequelize\'s');
+  await t.x.destroy(); // paranoid: out of the way of the counts below
 
   // recipe:begin save
   // save() sends SET version = read + 1 WHERE version = read: the trigger keeps
