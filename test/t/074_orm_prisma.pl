@@ -38,9 +38,7 @@ node_step('tsc: the generated client to CommonJS',
 	  'generated/prisma/client.ts' ])
   or BAIL_OUT('tsc failed on the generated Prisma Client');
 
-my $node = PostgreSQL::Test::Cluster->new('prisma');
-$node->init;
-$node->start;
+my $node = app_cluster('prisma');
 run_node_tap($node, 'prisma.js', [ 'node', 'prisma.js' ]);
 $node->stop;
 # the generated client copies schema.prisma, recipe markers and all

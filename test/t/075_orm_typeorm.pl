@@ -13,9 +13,7 @@ use OrmtNode;
 
 node_clients_ready();
 
-my $node = PostgreSQL::Test::Cluster->new('typeorm');
-$node->init;
-$node->start;
+my $node = app_cluster('typeorm');
 run_node_tap($node, 'typeorm.js', [ 'node', 'typeorm.js' ]);
 $node->stop;
 done_testing();

@@ -12,9 +12,7 @@ use OrmtNode;
 
 node_clients_ready();
 
-my $node = PostgreSQL::Test::Cluster->new('sequelize');
-$node->init;
-$node->start;
+my $node = app_cluster('sequelize');
 run_node_tap($node, 'sequelize.js', [ 'node', 'sequelize.js' ]);
 $node->stop;
 done_testing();

@@ -22,10 +22,11 @@ use Exporter 'import';
 use Fcntl qw(:flock);
 use File::Path qw(make_path);
 use IPC::Run;
+use PostgreSQL::Test::Cluster;
 use Test::More;
 use Time::HiRes qw(time);
 
-our @EXPORT = qw(node_clients_ready node_step run_node_tap);
+our @EXPORT = qw(node_clients_ready node_step app_cluster run_node_tap);
 
 our $DIR = 'test/orm/node';
 
@@ -124,17 +125,33 @@ sub node_step
 	return $ran;
 }
 
+# app_cluster($name): a started cluster where, as in production, a DBA has
+# run CREATE EXTENSION and the application connects as an unprivileged role
+# "app" that may create tables in public (and so attach triggers to them)
+sub app_cluster
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->start;
+	$node->safe_psql('postgres',
+		'CREATE EXTENSION orm_triggers; CREATE ROLE app LOGIN; GRANT CREATE ON SCHEMA public TO app;');
+	return $node;
+}
+
 # run_node_tap($node, $name, [command...]): runs the command in
-# test/orm/node with PGHOST/PGPORT of $node, one test per TAP line it prints
-# plus "ran to the end"; returns the wall time in seconds
+# test/orm/node with PGHOST/PGPORT of $node, PGUSER app and ORMT_ADMIN_USER
+# the cluster's superuser, one test per TAP line it prints plus "ran to the
+# end"; returns the wall time in seconds
 sub run_node_tap
 {
 	my ($node, $name, $cmd) = @_;
 	$cmd = in_dir($cmd);
 	local $ENV{PGHOST} = $node->host;
 	local $ENV{PGPORT} = $node->port;
-	local $ENV{PGUSER} = 'postgres';
+	local $ENV{PGUSER} = 'app';
 	local $ENV{PGDATABASE} = 'postgres';
+	local $ENV{ORMT_ADMIN_USER} = scalar getpwuid($<);
 	my ($out, $err) = ('', '');
 	my $start = time;
 	my $ran = IPC::Run::run($cmd, '>', \$out, '2>', \$err, init => sub { chdir $DIR or die "chdir $DIR: $!" });

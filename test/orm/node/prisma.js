@@ -6,7 +6,9 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { Client } = require('pg');
-const { ok, is, rejects, pgConfig, listen, run } = require('./tap');
+const { ok, is, rejects, pgConfig, adminClient, listen, run } = require('./tap');
+
+const APP = pgConfig().user; // the session user the ORM connects as
 
 // recipe:begin client
 const { PrismaClient, Prisma } = require('./generated/js/client.js'); // prisma generate (+ tsc)
@@ -53,11 +55,13 @@ const liveItems = (where = {}) => prisma.item.findMany({ where: { ...where, dele
 // recipe:end soft-delete
 
 async function main() {
-  // the migration, as Prisma Migrate would apply it
-  const admin = new Client(pgConfig());
-  await admin.connect();
+  // the migration, as Prisma Migrate would apply it (as the application role)
+  const migrator = new Client(pgConfig());
+  await migrator.connect();
+  const admin = await adminClient();
   const migration = path.join(__dirname, 'prisma/migrations/20261129000000_init/migration.sql');
-  await admin.query(fs.readFileSync(migration, 'utf8'));
+  await migrator.query(fs.readFileSync(migration, 'utf8'));
+  await migrator.end();
   const triggers = await admin.query(
     `SELECT function_name FROM orm_triggers.attached WHERE table_name = '"Item"'::regclass ORDER BY 1`);
   is(triggers.rows.map((r) => r.function_name),
@@ -70,7 +74,7 @@ async function main() {
   const a = await prisma.item.create({ data: { sku: 'A-1', name: 'apple', price: 10 } });
   ok(a.createdAt instanceof Date && a.updatedAt instanceof Date, 'create returns createdAt and updatedAt set by the triggers');
   is(a.updatedAt.getTime(), a.createdAt.getTime(), 'create: both stamps are the transaction start');
-  is([a.createdBy, a.updatedBy, a.version], ['postgres', 'postgres', 1], 'create: actor is the session user, version 1');
+  is([a.createdBy, a.updatedBy, a.version], [APP, APP, 1], 'create: actor is the session user, version 1');
 
   // update: stamps, actor, version and the protected column as stored
   const a2 = await prisma.item.update({ where: { id: a.id }, data: { price: 11, sku: 'CHANGED' } });
@@ -114,11 +118,11 @@ async function main() {
   const d2 = await asActor('bob', { request: 'r-2' }, (tx) =>
     tx.item.update({ where: { id: d.id }, data: { price: 41 } }));
   is([d2.createdBy, d2.updatedBy], ['alice', 'bob'], 'update in $transaction: updatedBy is the new actor, createdBy kept');
-  const log = await prisma.$queryRaw`SELECT op, actor, context, session_user_name
-      FROM orm_triggers.audit_log WHERE table_name = 'Item' AND key = ${JSON.stringify({ id: d.id })}::jsonb ORDER BY id`;
+  const { rows: log } = await admin.query(`SELECT op, actor, context, session_user_name
+      FROM orm_triggers.audit_log WHERE table_name = 'Item' AND key = jsonb_build_object('id', $1::int) ORDER BY id`, [d.id]);
   is(log, [
-    { op: 'INSERT', actor: 'alice', context: { request: 'r-1' }, session_user_name: 'postgres' },
-    { op: 'UPDATE', actor: 'bob', context: { request: 'r-2' }, session_user_name: 'postgres' },
+    { op: 'INSERT', actor: 'alice', context: { request: 'r-1' }, session_user_name: APP },
+    { op: 'UPDATE', actor: 'bob', context: { request: 'r-2' }, session_user_name: APP },
   ], 'audit_log has the actor and context of each $transaction');
   await rejects(asActor('carol', {}, async (tx) => {
     await tx.item.update({ where: { id: d.id }, data: { price: 0 } });
@@ -126,7 +130,7 @@ async function main() {
   }), (e) => e.message === 'rollback', 'a failed $transaction rolls back');
   is((await prisma.item.findUnique({ where: { id: d.id } })).updatedBy, 'bob', 'nothing of the rolled back transaction stays');
   const outside = await prisma.item.update({ where: { id: d.id }, data: { price: 42 } });
-  is(outside.updatedBy, 'postgres', 'outside the transaction the actor is the session user again');
+  is(outside.updatedBy, APP, 'outside the transaction the actor is the session user again');
 
   // delete: soft_delete makes the DELETE report 0 rows
   const e = await prisma.item.create({ data: { sku: 'E-1', name: 'elder', price: 50 } });

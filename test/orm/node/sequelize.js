@@ -3,7 +3,9 @@
 // blocks of doc/orm/sequelize.md.
 'use strict';
 const { Sequelize, DataTypes, OptimisticLockError } = require('sequelize');
-const { ok, is, rejects, pgConfig, listen, run } = require('./tap');
+const { ok, is, rejects, pgConfig, adminClient, listen, run } = require('./tap');
+
+const APP = pgConfig().user; // the session user the ORM connects as
 
 const cfg = pgConfig();
 const sequelize = new Sequelize({
@@ -101,7 +103,7 @@ async function main() {
   // create: Sequelize sends version 0 and its own clock for the timestamps,
   // all kept on INSERT (a given value is kept); RETURNING brings the rest
   const a = await Item.create({ sku: 'A-1', price: 10 });
-  is([a.version, a.createdBy, a.updatedBy], [0, 'postgres', 'postgres'], 'create: version 0 as Sequelize sent it, actor from set_actor (RETURNING)');
+  is([a.version, a.createdBy, a.updatedBy], [0, APP, APP], 'create: version 0 as Sequelize sent it, actor from set_actor (RETURNING)');
   // timestamps: who wins.  In one transaction begun 50 ms before the
   // create: the INSERT keeps Sequelize's clock, the UPDATE gets the
   // trigger's (the transaction start, earlier than Sequelize's created_at)
@@ -170,11 +172,13 @@ async function main() {
     await d.save({ transaction, returning: true });
   });
   is([d.createdBy, d.updatedBy], ['alice', 'bob'], 'transaction: created_by the first actor, updated_by the second');
-  const [log] = await sequelize.query(`SELECT op, actor, context, session_user_name FROM orm_triggers.audit_log
-      WHERE table_name = 'items' AND key = jsonb_build_object('id', $1::int) ORDER BY id`, { bind: [d.id] });
+  const admin = await adminClient();
+  const { rows: log } = await admin.query(`SELECT op, actor, context, session_user_name FROM orm_triggers.audit_log
+      WHERE table_name = 'items' AND key = jsonb_build_object('id', $1::int) ORDER BY id`, [d.id]);
+  await admin.end();
   is(log, [
-    { op: 'INSERT', actor: 'alice', context: { request: 'r-1' }, session_user_name: 'postgres' },
-    { op: 'UPDATE', actor: 'bob', context: { request: 'r-2' }, session_user_name: 'postgres' },
+    { op: 'INSERT', actor: 'alice', context: { request: 'r-1' }, session_user_name: APP },
+    { op: 'UPDATE', actor: 'bob', context: { request: 'r-2' }, session_user_name: APP },
   ], 'audit_log: actor and context of each transaction');
 
   // recipe:begin delete

@@ -1,6 +1,8 @@
 // tap.js: the TAP lines the ORM client programs print (test/t/074-076 relay
-// them), the connection settings test/t passes in PGHOST/PGPORT, and a
-// LISTEN connection through pg that collects notify_change payloads.
+// them), the connection settings test/t passes in PGHOST/PGPORT/PGUSER (an
+// unprivileged application role that owns its tables), a superuser
+// connection for reading the audit log, and a LISTEN connection through pg
+// that collects notify_change payloads.
 'use strict';
 const assert = require('node:assert');
 const { Client } = require('pg');
@@ -57,6 +59,14 @@ function pgConfig() {
   };
 }
 
+// a pg connection as the cluster's superuser (ORMT_ADMIN_USER), for what
+// the application role may not do: read orm_triggers.audit_log
+async function adminClient() {
+  const client = new Client({ ...pgConfig(), user: process.env.ORMT_ADMIN_USER || 'postgres' });
+  await client.connect();
+  return client;
+}
+
 // a pg connection LISTENing on a channel; .payloads holds the parsed
 // notifications, .waitFor(n) resolves once n have arrived (or after 5 s)
 async function listen(channel) {
@@ -91,4 +101,4 @@ function run(main) {
     });
 }
 
-module.exports = { ok, is, rejects, pgConfig, listen, run };
+module.exports = { ok, is, rejects, pgConfig, adminClient, listen, run };

@@ -4,7 +4,9 @@
 'use strict';
 require('reflect-metadata');
 const { DataSource, EntitySchema, OptimisticLockVersionMismatchError, QueryFailedError } = require('typeorm');
-const { ok, is, rejects, pgConfig, listen, run } = require('./tap');
+const { ok, is, rejects, pgConfig, adminClient, listen, run } = require('./tap');
+
+const APP = pgConfig().user; // the session user the ORM connects as
 
 // recipe:begin entity
 const Item = new EntitySchema({
@@ -104,7 +106,7 @@ async function main() {
   is(a.version, 1, 'save (insert): @VersionColumn 1');
   ok(a.createdAt instanceof Date && a.updatedAt.getTime() === a.createdAt.getTime(), 'save (insert): created_at = updated_at');
   const a1 = await repo.findOneByOrFail({ id: a.id });
-  is([a1.createdBy, a1.updatedBy], ['postgres', 'postgres'], 'created_by and updated_by set by set_actor (read back with findOneBy)');
+  is([a1.createdBy, a1.updatedBy], [APP, APP], 'created_by and updated_by set by set_actor (read back with findOneBy)');
 
   // recipe:begin save
   // a fresh save: TypeORM writes version + 1, the trigger keeps it
@@ -178,14 +180,16 @@ async function main() {
   await asActor('bob', { request: 'r-2' }, (m) => m.update(Item, { id: d.id }, { price: 41 }));
   const d2 = await repo.findOneByOrFail({ id: d.id });
   is([d2.createdBy, d2.updatedBy], ['alice', 'bob'], 'transaction: created_by the first actor, updated_by the second');
-  const log = await dataSource.query(`SELECT op, actor, context, session_user_name FROM orm_triggers.audit_log
+  const admin = await adminClient();
+  const { rows: log } = await admin.query(`SELECT op, actor, context, session_user_name FROM orm_triggers.audit_log
       WHERE table_name = 'item' AND key = jsonb_build_object('id', $1::int) ORDER BY id`, [d.id]);
   is(log, [
-    { op: 'INSERT', actor: 'alice', context: { request: 'r-1' }, session_user_name: 'postgres' },
-    { op: 'UPDATE', actor: 'bob', context: { request: 'r-2' }, session_user_name: 'postgres' },
+    { op: 'INSERT', actor: 'alice', context: { request: 'r-1' }, session_user_name: APP },
+    { op: 'UPDATE', actor: 'bob', context: { request: 'r-2' }, session_user_name: APP },
   ], 'audit_log: actor and context of each transaction');
+  await admin.end();
   await repo.update({ id: d.id }, { price: 42 });
-  is((await repo.findOneByOrFail({ id: d.id })).updatedBy, 'postgres', 'outside a transaction: the session user');
+  is((await repo.findOneByOrFail({ id: d.id })).updatedBy, APP, 'outside a transaction: the session user');
 
   // recipe:begin delete
   // TypeORM's own soft delete is an UPDATE of the @DeleteDateColumn ...
