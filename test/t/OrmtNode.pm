@@ -7,10 +7,10 @@
 # when run as root, owned by the postgres OS user that runs the tests), else
 # ${XDG_CACHE_HOME:-~/.cache}/orm_triggers/npm.  Under it, npm's own download
 # cache (_cacache) and one installed tree per package-lock.json hash
-# (tree-<sha256>/node_modules), so only the first run downloads.  npm ci runs
-# with --ignore-scripts: no install script runs, in particular not the one of
-# @prisma/engines that would download a schema-engine binary from outside
-# the npm registry.
+# (tree-<sha256>/node_modules), so only the first run downloads; a tree no
+# run has used for 14 days is removed.  npm ci runs with --ignore-scripts: no
+# install script runs, in particular not the one of @prisma/engines that
+# would download a schema-engine binary from outside the npm registry.
 package OrmtNode;
 
 use strict;
@@ -89,7 +89,15 @@ sub node_clients_ready
 	}
 	else
 	{
+		utime(undef, undef, "$tree/.complete");    # in use: not pruned
 		note("reusing $tree");
+	}
+	# trees of other lockfiles unused for 14 days go (each is some 400 MB)
+	foreach my $old (glob("$cache/tree-*"))
+	{
+		next if $old eq $tree;
+		my $used = (stat("$old/.complete"))[9] // (stat($old))[9] // 0;
+		system('rm', '-rf', $old) if time - $used > 14 * 86400;
 	}
 	close($lock);
 
