@@ -139,6 +139,14 @@ async function main() {
   ok(gone && gone.deletedAt instanceof Date, 'deleteMany soft-deleted the row (deletedAt set)');
   is(gone.version, e.version + 1, 'the soft delete is an UPDATE: version bumped');
   ok(!(await liveItems()).some((i) => i.id === e.id), 'live rows leave it out');
+  const again = await prisma.item.deleteMany({ where: { id: e.id } });
+  is(again.count, 0, 'deleteMany of a soft-deleted row: count 0');
+  const still = await prisma.item.findUnique({ where: { id: e.id } });
+  is([still.version, still.deletedAt.getTime()], [gone.version, gone.deletedAt.getTime()],
+    'a second delete leaves the soft-deleted row as it was (on_repeat=ignore)');
+  await rejects(prisma.item.delete({ where: { id: e.id } }),
+    (x) => x instanceof Prisma.PrismaClientKnownRequestError && x.code === 'P2025',
+    'prisma.item.delete() of a soft-deleted row: P2025');
   const f = await prisma.item.create({ data: { sku: 'F-1', name: 'fig', price: 60 } });
   await rejects(prisma.item.delete({ where: { id: f.id } }),
     (x) => x instanceof Prisma.PrismaClientKnownRequestError && x.code === 'P2025',

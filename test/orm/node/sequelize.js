@@ -56,25 +56,29 @@ const Item = sequelize.define('Item', {
   updatedBy: { type: DataTypes.STRING, field: 'updated_by' }, // never assign
 }, { tableName: 'items', underscored: true, version: true, timestamps: true, paranoid: true });
 
-// a table whose timestamps the triggers own: Sequelize never writes them
+// a table whose timestamps the triggers own: Sequelize never writes them;
+// no paranoid: destroy() sends a DELETE, which soft_delete turns into an UPDATE
 const Note = sequelize.define('Note', {
   body: { type: DataTypes.TEXT, allowNull: false },
   createdAt: { type: DataTypes.DATE, field: 'created_at' },
   updatedAt: { type: DataTypes.DATE, field: 'updated_at' },
   deletedAt: { type: DataTypes.DATE, field: 'deleted_at' },
-}, { tableName: 'notes', timestamps: false });
+}, { tableName: 'notes', timestamps: false, version: true });
 // recipe:end models
 
+// recipe:begin migration-notes
 const createNote = {
   async up(queryInterface) {
     await queryInterface.sequelize.query(`
-      CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL,
+      CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL, version integer NOT NULL DEFAULT 0,
                           created_at timestamptz, updated_at timestamptz, deleted_at timestamptz);
       SELECT orm_triggers.attach('notes', 'set_created_at', '{created_at}');
       SELECT orm_triggers.attach('notes', 'update_last_modified', '{updated_at}');
+      SELECT orm_triggers.attach('notes', 'increment_version', '{version}');
       SELECT orm_triggers.attach('notes', 'soft_delete', '{deleted_at}');`);
   },
 };
+// recipe:end migration-notes
 
 // recipe:begin actor
 // the actor and the request context for set_actor and audit, per
@@ -211,9 +215,13 @@ async function main() {
   note.body = 'hello again';
   await note.save({ returning: true });
   ok(note.updatedAt > note.createdAt, 'save returning: updated_at from update_last_modified');
-  await note.destroy(); // DELETE FROM notes WHERE id = ...: 0 rows, no error
-  const [[nRow]] = await sequelize.query('SELECT deleted_at IS NOT NULL AS gone FROM notes WHERE id = $1', { bind: [note.id] });
-  is(nRow, { gone: true }, 'destroy() without paranoid: no error, the row is soft-deleted');
+  is(note.version, 1, 'save: version: true bumped by one');
+  // recipe:begin destroy-not-paranoid
+  await note.destroy(); // DELETE FROM "notes" WHERE "id" = $1 AND "version" = 1: 0 rows, no error
+  // recipe:end destroy-not-paranoid
+  const [[nRow]] = await sequelize.query('SELECT deleted_at IS NOT NULL AS gone, version FROM notes WHERE id = $1', { bind: [note.id] });
+  is(nRow, { gone: true, version: 2 }, 'destroy() without paranoid, with version: no error, the row is soft-deleted (and bumped)');
+  is(await Note.count(), 1, 'Note has no paranoid scope: count() still sees the soft-deleted row (filter deleted_at yourself)');
 
   // notify_change through pg's LISTEN
   await listener.waitFor(1);

@@ -204,6 +204,7 @@ async function main() {
   const all = await repo.find({ withDeleted: true, order: { id: 'ASC' } });
   // recipe:end delete
   is(e.deletedAt instanceof Date && e.version, 4, 'softRemove: deleted_at and version came back');
+  is(f.id, undefined, 'remove(): TypeORM clears the id, as after a real delete');
   is(gone.affected, 0, 'delete() on a soft-deleting table: affected 0');
   is(all.filter((r) => r.deletedAt).map((r) => r.sku), ['B-1', 'C-1', 'D-1'], 'softRemove, remove and delete all soft-deleted');
   is((await repo.find()).map((r) => r.sku), ['A-1'], 'find() leaves the soft-deleted rows out');
