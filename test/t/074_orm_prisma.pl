@@ -39,7 +39,7 @@ node_step('tsc: the generated client to CommonJS',
   or BAIL_OUT('tsc failed on the generated Prisma Client');
 
 my $node = app_cluster('prisma');
-run_node_tap($node, 'prisma.js', [ 'node', 'prisma.js' ]);
+run_node_tap($node, 'prisma', [ 'node', 'prisma.js' ]);
 $node->stop;
 # the generated client copies schema.prisma, recipe markers and all
 system('rm', '-rf', 'test/orm/node/generated');

@@ -14,6 +14,6 @@ use OrmtNode;
 node_clients_ready();
 
 my $node = app_cluster('typeorm');
-run_node_tap($node, 'typeorm.js', [ 'node', 'typeorm.js' ]);
+run_node_tap($node, 'typeorm', [ 'node', 'typeorm.js' ]);
 $node->stop;
 done_testing();

@@ -13,6 +13,6 @@ use OrmtNode;
 node_clients_ready();
 
 my $node = app_cluster('sequelize');
-run_node_tap($node, 'sequelize.js', [ 'node', 'sequelize.js' ]);
+run_node_tap($node, 'sequelize', [ 'node', 'sequelize.js' ]);
 $node->stop;
 done_testing();

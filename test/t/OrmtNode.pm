@@ -119,7 +119,7 @@ sub in_dir
 }
 
 # node_step($name, [command...], %env): runs a preparation command in
-# test/orm/node as one test, its output shown when it fails
+# test/orm/node (at most 600 s) as one test, its output shown when it fails
 sub node_step
 {
 	my ($name, $cmd, %env) = @_;
@@ -127,8 +127,11 @@ sub node_step
 	$cmd = in_dir($cmd);
 	my ($out, $err) = ('', '');
 	my $start = time;
-	my $ran = IPC::Run::run($cmd, '>', \$out, '2>', \$err, init => sub { chdir $DIR or die "chdir $DIR: $!" });
-	ok($ran, $name) or diag("exit: $?\nstdout:\n$out\nstderr:\n$err");
+	my $ran = eval {
+		IPC::Run::run($cmd, '<', \undef, '>', \$out, '2>', \$err,
+			init => sub { chdir $DIR or die "chdir $DIR: $!" }, IPC::Run::timeout(600));
+	};
+	ok($ran, $name) or diag("exit: " . ($@ || $?) . "\nstdout:\n$out\nstderr:\n$err");
 	note(sprintf('%s: %.1f s', $name, time - $start));
 	return $ran;
 }
@@ -148,9 +151,10 @@ sub app_cluster
 }
 
 # run_node_tap($node, $name, [command...]): runs the command in
-# test/orm/node with PGHOST/PGPORT of $node, PGUSER app and ORMT_ADMIN_USER
-# the cluster's superuser, one test per TAP line it prints plus "ran to the
-# end"; returns the wall time in seconds
+# test/orm/node (at most 600 s) with PGHOST/PGPORT of $node, PGUSER app and
+# ORMT_ADMIN_USER the cluster's superuser: one test per TAP line it prints
+# (named "$name: ..."), its time (diag, like OrmtClient.pm's), and a last
+# test that it ran to its end; returns the wall time in seconds
 sub run_node_tap
 {
 	my ($node, $name, $cmd) = @_;
@@ -162,7 +166,11 @@ sub run_node_tap
 	local $ENV{ORMT_ADMIN_USER} = scalar getpwuid($<);
 	my ($out, $err) = ('', '');
 	my $start = time;
-	my $ran = IPC::Run::run($cmd, '>', \$out, '2>', \$err, init => sub { chdir $DIR or die "chdir $DIR: $!" });
+	my $ran = eval {
+		IPC::Run::run($cmd, '<', \undef, '>', \$out, '2>', \$err,
+			init => sub { chdir $DIR or die "chdir $DIR: $!" }, IPC::Run::timeout(600));
+	};
+	my $exc = $@;
 	my $seconds = time - $start;
 	my ($seen, $planned) = (0, undef);
 	foreach my $line (split /\n/, $out)
@@ -181,9 +189,9 @@ sub run_node_tap
 			$planned = $1;
 		}
 	}
-	ok($ran && $seen > 0 && defined $planned && $planned == $seen, "$name ran to the end")
-	  or diag("exit: $?\nstdout:\n$out\nstderr:\n$err");
-	diag(sprintf('%s: %d tests in %.1f s', $name, $seen, $seconds));
+	diag(sprintf('%s client: %d tests in %.1f s', $name, $seen, $seconds));
+	ok($ran && !$exc && $seen > 0 && defined $planned && $planned == $seen, "$name client ran to the end")
+	  or diag("exit: " . ($exc || $?) . "\nstdout:\n$out\nstderr:\n$err");
 	return $seconds;
 }
 
