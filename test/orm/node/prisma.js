@@ -147,6 +147,13 @@ async function main() {
   await rejects(prisma.item.delete({ where: { id: e.id } }),
     (x) => x instanceof Prisma.PrismaClientKnownRequestError && x.code === 'P2025',
     'prisma.item.delete() of a soft-deleted row: P2025');
+  const g = await prisma.item.create({ data: { sku: 'G-1', name: 'grape', price: 70 } });
+  // recipe:begin soft-delete-update
+  // or soft-delete with update(), which returns the row; the trigger then
+  // catches the DELETEs other code sends
+  const removed = await prisma.item.update({ where: { id: g.id }, data: { deletedAt: new Date() } });
+  // recipe:end soft-delete-update
+  ok(removed.deletedAt instanceof Date && removed.version === g.version + 1, 'soft delete as update(): the row comes back, deletedAt set, version bumped');
   const f = await prisma.item.create({ data: { sku: 'F-1', name: 'fig', price: 60 } });
   await rejects(prisma.item.delete({ where: { id: f.id } }),
     (x) => x instanceof Prisma.PrismaClientKnownRequestError && x.code === 'P2025',
@@ -162,8 +169,7 @@ async function main() {
   is(await prisma.item.count({ where: { id: f.id } }), 0, 'the row is gone');
 
   // notify_change through pg's LISTEN
-  const payloads = await listener.waitFor(1);
-  await new Promise((r) => setTimeout(r, 200));
+  const payloads = await listener.sync();
   const forA = payloads.filter((p) => p.key && p.key.id === a.id).map((p) => [p.op, p.values.price]);
   is(forA, [['INSERT', 10], ['UPDATE', 11], ['UPDATE', 12], ['UPDATE', 13]],
     'LISTEN: one notification per committed write of A-1, rollbacks and stale writes none');

@@ -224,8 +224,7 @@ async function main() {
   is(await Note.count(), 1, 'Note has no paranoid scope: count() still sees the soft-deleted row (filter deleted_at yourself)');
 
   // notify_change through pg's LISTEN
-  await listener.waitFor(1);
-  await new Promise((r) => setTimeout(r, 200));
+  await listener.sync();
   const forA = listener.payloads.filter((p) => p.table === 'items' && p.key.id === a.id).map((p) => [p.op, p.values.price]);
   is(forA, [['INSERT', 10], ['UPDATE', 11], ['UPDATE', 12], ['UPDATE', 13]],
     'LISTEN: one notification per committed write of A-1, none for the stale save');

@@ -68,21 +68,31 @@ async function adminClient() {
 }
 
 // a pg connection LISTENing on a channel; .payloads holds the parsed
-// notifications, .waitFor(n) resolves once n have arrived (or after 5 s)
+// notifications.  .sync() waits until every notification committed before
+// it has arrived: it sends one of its own on the channel and waits for it
+// (PostgreSQL delivers a channel's notifications in commit order).
 async function listen(channel) {
   const client = new Client(pgConfig());
   await client.connect();
   const payloads = [];
+  let marks = 0;
+  const seen = new Set();
   client.on('notification', (msg) => {
-    if (msg.channel === channel) payloads.push(JSON.parse(msg.payload));
+    if (msg.channel !== channel) return;
+    const p = JSON.parse(msg.payload);
+    if (p && p.tapMark !== undefined) seen.add(p.tapMark);
+    else payloads.push(p);
   });
   await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
   return {
     payloads,
-    async waitFor(n) {
-      for (let i = 0; i < 100 && payloads.length < n; i++) {
-        await new Promise((r) => setTimeout(r, 50));
+    async sync() {
+      const mark = ++marks;
+      await client.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ tapMark: mark })]);
+      for (let i = 0; i < 400 && !seen.has(mark); i++) {
+        await new Promise((r) => setTimeout(r, 25));
       }
+      if (!seen.has(mark)) throw new Error(`no notification on ${channel} within 10 s`);
       return payloads;
     },
     end: () => client.end(),

@@ -217,8 +217,7 @@ async function main() {
   is(await repo.count({ withDeleted: true, where: { sku: 'C-1' } }), 0, 'delete() with hard_delete set in the transaction deletes');
 
   // notify_change through pg's LISTEN
-  await listener.waitFor(1);
-  await new Promise((r) => setTimeout(r, 200));
+  await listener.sync();
   const forA = listener.payloads.filter((p) => p.key && p.key.id === a.id).map((p) => [p.op, p.values.price]);
   is(forA, [['INSERT', 10], ['UPDATE', 11], ['UPDATE', 12], ['UPDATE', 13], ['UPDATE', 14], ['UPDATE', 15]],
     'LISTEN: one notification per committed write of A-1, none for the failed ones');
