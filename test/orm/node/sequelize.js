@@ -217,7 +217,7 @@ async function main() {
   ok(note.updatedAt > note.createdAt, 'save returning: updated_at from update_last_modified');
   is(note.version, 1, 'save: version: true bumped by one');
   // recipe:begin destroy-not-paranoid
-  await note.destroy(); // DELETE FROM "notes" WHERE "id" = $1 AND "version" = 1: 0 rows, no error
+  await note.destroy(); // DELETE FROM "notes" WHERE "id" = ... AND "version" = 1: 0 rows, no error
   // recipe:end destroy-not-paranoid
   const [[nRow]] = await sequelize.query('SELECT deleted_at IS NOT NULL AS gone, version FROM notes WHERE id = $1', { bind: [note.id] });
   is(nRow, { gone: true, version: 2 }, 'destroy() without paranoid, with version: no error, the row is soft-deleted (and bumped)');
