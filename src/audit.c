@@ -79,7 +79,8 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	AuditState *st = palloc0(sizeof(AuditState));
 	bool	   *excluded = palloc0(sizeof(bool) * (tupdesc->natts + 1));
 	AttrNumber *pk;
-	ListCell   *lc;
+	char	   *nspname;
+	char	   *relname;
 	bool		row = TRIGGER_FOR_ROW(tgtype);
 
 	/* the log itself */
@@ -92,17 +93,15 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 									   TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE);
 
 	/* the table users name: the partition root */
-	st->table_oid = ormt_partition_root(rel);
+	st->table_oid = ormt_partition_root_name(rel, &nspname, &relname);
 	if (st->table_oid != RelationGetRelid(rel))
 		ormt_cache_add_dependency(entry, st->table_oid);
-	namestrcpy(&st->table_name, get_rel_name(st->table_oid));
-	namestrcpy(&st->schema_name,
-			   get_namespace_name(get_rel_namespace(st->table_oid)));
+	namestrcpy(&st->table_name, relname);
+	namestrcpy(&st->schema_name, nspname);
 
 	/* options */
 	st->full = ormt_option_bool(entry, args, "full", false);
-	foreach(lc, ormt_option_columns(args, "exclude"))
-		excluded[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
+	ormt_mark_option_columns(entry, rel, args, "exclude", excluded);
 
 	/* logged columns, by name: dropped ones never */
 	st->cols.cols = palloc(sizeof(OrmtJsonColumn) * Max(tupdesc->natts, 1));

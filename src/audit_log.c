@@ -93,7 +93,8 @@ ormt_audit_log_target(OrmtTriggerEntry *entry, Relation rel, AuditTarget *t)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table orm_triggers.audit_log does not exist"),
 				 errhint("Reinstall the extension: DROP EXTENSION orm_triggers; CREATE EXTENSION orm_triggers."),
-				 ormt_errtablecol_names("orm_triggers", "audit_log", NULL)));
+				 err_generic_string(PG_DIAG_SCHEMA_NAME, "orm_triggers"),
+				 err_generic_string(PG_DIAG_TABLE_NAME, "audit_log")));
 	if (RelationGetRelid(rel) == logrel)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -160,21 +161,17 @@ ormt_audit_target_equal(const AuditTarget *a, const AuditTarget *b)
 static Datum
 op_text(TriggerEvent event)
 {
-	static const char *const names[] = {"INSERT", "UPDATE", "DELETE", "TRUNCATE"};
-	static text *texts[lengthof(names)];
-	int			i = TRIGGER_FIRED_BY_INSERT(event) ? 0 :
-		TRIGGER_FIRED_BY_UPDATE(event) ? 1 :
-		TRIGGER_FIRED_BY_DELETE(event) ? 2 : 3;
+	static text *texts[TRIGGER_EVENT_OPMASK + 1];
+	int			op = event & TRIGGER_EVENT_OPMASK;
 
-	Assert(i < 3 || TRIGGER_FIRED_BY_TRUNCATE(event));
-	if (texts[i] == NULL)
+	if (texts[op] == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-		texts[i] = cstring_to_text(names[i]);
+		texts[op] = cstring_to_text(ormt_event_name(event));
 		MemoryContextSwitchTo(old);
 	}
-	return PointerGetDatum(texts[i]);
+	return PointerGetDatum(texts[op]);
 }
 
 /*

@@ -99,16 +99,15 @@ ormt_notify_change_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	NotifyState *st = palloc0(sizeof(NotifyState));
 	const char *channel = ormt_option(args, "channel");
 	List	   *valuecols = ormt_option_columns(args, "columns");
-	Oid			root = ormt_partition_root(rel);
-	char	   *nspname = get_namespace_name(get_rel_namespace(root));
-	char	   *relname = get_rel_name(root);
+	char	   *nspname;
+	char	   *relname;
 	AttrNumber *pk;
 	StringInfoData buf;
 	ListCell   *lc;
 	int			i;
 
-	if (nspname == NULL || relname == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", root);
+	/* payloads name the partition root */
+	(void) ormt_partition_root_name(rel, &nspname, &relname);
 
 	/* the statement form reads the keys of the changed rows */
 	st->statement = !TRIGGER_FOR_ROW(trigdata->tg_trigger->tgtype);
@@ -190,14 +189,13 @@ columns_equal(TupleTableSlot *a, TupleTableSlot *b, JsonColumn *cols, int n)
 	return true;
 }
 
-static const char *
-op_name(TriggerEvent event)
+/* "op":"INSERT" and so on: the event's name as a JSON string. */
+static void
+append_op(StringInfo buf, TriggerEvent event)
 {
-	if (TRIGGER_FIRED_BY_INSERT(event))
-		return "\"INSERT\"";
-	if (TRIGGER_FIRED_BY_UPDATE(event))
-		return "\"UPDATE\"";
-	return "\"DELETE\"";
+	appendStringInfoChar(buf, '"');
+	appendStringInfoString(buf, ormt_event_name(event));
+	appendStringInfoChar(buf, '"');
 }
 
 /*
@@ -223,7 +221,7 @@ notify_row(NotifyState *st, TriggerData *trigdata)
 
 	resetStringInfo(buf);
 	appendStringInfoString(buf, st->head);
-	appendStringInfoString(buf, op_name(event));
+	append_op(buf, event);
 
 	key_start = buf->len;
 	appendStringInfoString(buf, ",\"key\":");
@@ -316,7 +314,7 @@ notify_statement(NotifyState *st, TriggerData *trigdata)
 
 	initStringInfo(&payload);
 	appendStringInfoString(&payload, st->head);
-	appendStringInfoString(&payload, op_name(event));
+	append_op(&payload, event);
 	appendStringInfo(&payload, ",\"count\":" INT64_FORMAT ",\"keys\":", count);
 
 	if (st->nkey == 0)

@@ -21,18 +21,15 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
-#include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -79,32 +76,23 @@ lookup_function(Oid fn)
 	return NULL;
 }
 
-/* The pg_trigger row of tgoid, copied; NULL if there is none. */
-static HeapTuple
-fetch_trigger(Oid tgoid)
+/*
+ * The spec of function funcoid when it is one of ours, else NULL.  Used at
+ * build time only (it looks the function up in the catalogs).
+ */
+const OrmtFuncSpec *
+ormt_lookup_spec(Oid funcoid)
 {
-	Relation	tgrel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
+	const OrmtRegistered *fn = lookup_function(funcoid);
 
-	tgrel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(tgoid));
-	scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		tup = heap_copytuple(tup);
-	systable_endscan(scan);
-	table_close(tgrel, AccessShareLock);
-	return tup;
+	return fn ? fn->spec : NULL;
 }
 
 Datum
 ormt_validate_trigger(PG_FUNCTION_ARGS)
 {
 	Oid			tgoid = PG_GETARG_OID(0);
-	HeapTuple	tup = fetch_trigger(tgoid);
+	HeapTuple	tup = ormt_fetch_trigger(tgoid);
 	Form_pg_trigger tgform;
 	const OrmtRegistered *fn;
 	Relation	rel;
@@ -151,7 +139,7 @@ Datum
 ormt_trigger_arguments(PG_FUNCTION_ARGS)
 {
 	Oid			tgoid = PG_GETARG_OID(0);
-	HeapTuple	tup = fetch_trigger(tgoid);
+	HeapTuple	tup = ormt_fetch_trigger(tgoid);
 	Relation	tgrel;
 	int			nargs;
 	Datum	   *elems;

@@ -3,8 +3,7 @@
  * transition.c
  *		The transition tables of statement triggers (audit and
  *		notify_change FOR EACH STATEMENT): the check that a trigger declares
- *		those its events need, and a reader of one; and the table that
- *		errors about a trigger's table name (the partitioned root).
+ *		those its events need, and a reader of one.
  *
  * Copyright (c) 2026, orm_triggers developers
  *
@@ -15,52 +14,9 @@
 #include "executor/executor.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
 #include "orm_triggers.h"
-
-/*
- * errtable() / errtablecol() by names: the error fields drivers read
- * (diag.schema_name, table_name, column_name).  column may be NULL.  For
- * use inside ereport().
- */
-int
-ormt_errtablecol_names(const char *schema, const char *table,
-					   const char *column)
-{
-	err_generic_string(PG_DIAG_SCHEMA_NAME, schema);
-	err_generic_string(PG_DIAG_TABLE_NAME, table);
-	if (column != NULL)
-		err_generic_string(PG_DIAG_COLUMN_NAME, column);
-	return 0;
-}
-
-/*
- * errtable() for the table the trigger was created on: the partitioned
- * root when rel is a partition, so that drivers name the table the user
- * wrote.  For use inside ereport().
- */
-int
-ormt_errtable_root(Relation rel)
-{
-	Oid			root = ormt_partition_root(rel);
-
-	if (root == RelationGetRelid(rel))
-		return errtable(rel);
-	return ormt_errtablecol_names(get_namespace_name(get_rel_namespace(root)),
-								  get_rel_name(root), NULL);
-}
-
-/* The qualified, quoted name of the table the trigger was created on. */
-char *
-ormt_root_qualified_name(Relation rel)
-{
-	Oid			root = ormt_partition_root(rel);
-
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(root)),
-									  get_rel_name(root));
-}
 
 /*
  * A FOR EACH STATEMENT trigger reads the changed rows from its transition
@@ -74,7 +30,6 @@ ormt_require_transition_tables(OrmtTriggerEntry *entry, TriggerData *trigdata,
 							   int16 old_events, int16 new_events)
 {
 	Trigger    *tg = trigdata->tg_trigger;
-	Relation	rel = trigdata->tg_relation;
 	static const int16 events[] = {TRIGGER_TYPE_INSERT, TRIGGER_TYPE_UPDATE,
 	TRIGGER_TYPE_DELETE};
 
@@ -101,7 +56,7 @@ ormt_require_transition_tables(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("statement trigger \"%s\" on table \"%s\" needs transition tables for %s",
-						entry->tgname, get_rel_name(ormt_partition_root(rel)), event),
+						entry->tgname, entry->relname, event),
 				 errdetail("orm_triggers.%s reads the changed rows of a FOR EACH STATEMENT trigger from its %s.",
 						   entry->spec->name,
 						   need_old && need_new ? "OLD TABLE and NEW TABLE" :
@@ -109,9 +64,9 @@ ormt_require_transition_tables(OrmtTriggerEntry *entry, TriggerData *trigdata,
 				 errhint("Create it as: CREATE TRIGGER %s AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.%s(), "
 						 "one trigger per event, or a single AFTER INSERT OR UPDATE OR DELETE ... FOR EACH ROW trigger.",
 						 quote_identifier(entry->tgname), event,
-						 ormt_root_qualified_name(rel), refs.data,
-						 entry->spec->name),
-				 ormt_errtable_root(rel)));
+						 quote_qualified_identifier(entry->nspname, entry->relname),
+						 refs.data, entry->spec->name),
+				 ormt_errtable(entry)));
 	}
 }
 

@@ -57,7 +57,6 @@ typedef struct VersionState
 	Oid			base;			/* INT2OID, INT4OID or INT8OID */
 	Oid			domain;			/* the column's domain, or InvalidOid */
 	void	   *domain_extra;	/* domain_check's cache */
-	char	   *tablename;		/* partition root's name, for messages */
 	bool		strict;			/* strict=true: stored + 1 is stale too */
 } VersionState;
 
@@ -76,6 +75,7 @@ const OrmtFuncSpec ormt_increment_version_spec = {
 	.min_columns = 1,
 	.max_columns = 1,
 	.options = version_options,
+	.writes_columns = true,
 };
 
 void
@@ -85,7 +85,6 @@ ormt_increment_version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	Relation	rel = trigdata->tg_relation;
 	VersionState *st = palloc0(sizeof(VersionState));
 	Form_pg_attribute att;
-	Oid			root;
 
 	st->attnum = ormt_resolve_column(entry, rel, args->columns[0], false);
 	att = TupleDescAttr(RelationGetDescr(rel), st->attnum - 1);
@@ -96,17 +95,13 @@ ormt_increment_version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	st->domain = (st->base != att->atttypid) ? att->atttypid : InvalidOid;
 	st->colname = pstrdup(NameStr(att->attname));
 	st->strict = ormt_option_bool(entry, args, "strict", false);
-	root = ormt_partition_root(rel);
-	st->tablename = (root == RelationGetRelid(rel)) ?
-		pstrdup(RelationGetRelationName(rel)) : get_rel_name(root);
-	if (st->tablename == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", root);
 	entry->data = st;
 }
 
 static int64
 version_get(VersionState *st, Datum d)
 {
+	Assert(st->base == INT2OID || st->base == INT4OID || st->base == INT8OID);
 	switch (st->base)
 	{
 		case INT2OID:
@@ -143,8 +138,9 @@ version_next(OrmtTriggerEntry *entry, VersionState *st, int64 stored)
 	if (stored >= max)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 ormt_errtablecol(entry, st->colname),
 				 errmsg("version column \"%s\" of table \"%s\" is out of range",
-						st->colname, st->tablename),
+						st->colname, entry->relname),
 				 errdetail("Trigger \"%s\" cannot increment version " INT64_FORMAT ": it is the largest %s.",
 						   entry->tgname, stored, format_type_be(st->base)),
 				 st->base == INT8OID ?
@@ -214,8 +210,9 @@ increment_version(PG_FUNCTION_ARGS)
 		(!oldnull && version_get(st, oldval) != version_get(st, newval)))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 ormt_errtablecol(entry, st->colname),
 				 errmsg("row of table \"%s\" was changed by another transaction",
-						st->tablename),
+						entry->relname),
 				 oldnull ?
 				 errdetail("Column \"%s\" stores version NULL; the UPDATE offered version " INT64_FORMAT ".",
 						   st->colname, version_get(st, newval)) :
