@@ -83,6 +83,31 @@
 #endif
 
 /*
+ * The identity sequence of a column: PostgreSQL 17 made getIdentitySequence
+ * take the relation (a partition's identity is its parent's).  InvalidOid
+ * when the column has none.
+ */
+#if PG_VERSION_NUM >= 170000
+#define ormt_identity_sequence(rel, attnum) \
+	getIdentitySequence((rel), (attnum), true)
+#else
+#define ormt_identity_sequence(rel, attnum) \
+	getIdentitySequence(RelationGetRelid(rel), (attnum), true)
+#endif
+
+/*
+ * ExecInsertIndexTuples for a new row (no UPDATE, no ON CONFLICT):
+ * PostgreSQL 16 added onlySummarizing.
+ */
+#if PG_VERSION_NUM >= 160000
+#define ormt_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define ormt_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
+/*
  * PostgreSQL 16 moved the varlena macros to varatt.h (postgres.h still
  * includes it); nothing to do here, listed so the next reader need not look.
  */

@@ -68,5 +68,6 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("orm_triggers");
 	ormt_soft_delete_init();
+	ormt_stmt_batch_init();
 	ormt_audit_init();
 }
