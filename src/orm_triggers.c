@@ -69,4 +69,5 @@ _PG_init(void)
 	ormt_reserve_guc_prefix("orm_triggers");
 	ormt_soft_delete_init();
 	ormt_audit_init();
+	ormt_parent_batch_init();
 }
