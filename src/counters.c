@@ -447,6 +447,7 @@ ormt_counter_cache_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	char	   *cname;
 	StringInfoData buf;
 	bool		parent_only;
+	OrmtUserSave save;
 
 	ormt_check_parent_events(entry, trigdata, true);
 	pname = ormt_parent_link_build(entry, rel, args, &st->link, &parent);
@@ -519,7 +520,9 @@ ormt_counter_cache_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		initStringInfo(&ex);
 		appendStringInfo(&ex, "SELECT 1 FROM %s WHERE ", pname);
 		ormt_parent_key_where(&ex, &st->link, parent, NULL);
+		ormt_become_owner(st->link.parent_owner, &save);
 		st->exists_plan = ormt_cache_prepare(entry, ex.data, st->link.nkeys, argtypes, 0);
+		ormt_restore_user(&save);
 	}
 
 	if (TRIGGER_FOR_TRUNCATE(trigdata->tg_trigger->tgtype) || recount_capture)
@@ -597,8 +600,11 @@ ormt_counter_cache_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		}
 		else
 		{
+			/* parsed as the owner, who runs them */
+			ormt_become_owner(st->link.parent_owner, &save);
 			st->lock_plan = ormt_cache_prepare(entry, lock.data, 0, NULL, 0);
 			st->reset_plan = ormt_cache_prepare(entry, reset.data, 0, NULL, 0);
+			ormt_restore_user(&save);
 		}
 	}
 	table_close(parent, AccessShareLock);
@@ -696,6 +702,7 @@ cascaded_key_change(const CounterState *st, HeapTuple oldtup, HeapTuple newtup,
 	Datum		nk[INDEX_MAX_KEYS];
 	char		nulls[INDEX_MAX_KEYS];
 	bool		gone;
+	OrmtUserSave save;
 
 	if (st->exists_plan == NULL ||
 		!ormt_parent_key_of(&st->link, oldtup, tupdesc, ok) ||
@@ -706,8 +713,10 @@ cascaded_key_change(const CounterState *st, HeapTuple oldtup, HeapTuple newtup,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* not read-only: the parent's key change is to be seen */
+	ormt_become_owner(st->link.parent_owner, &save);
 	if (SPI_execute_plan(st->exists_plan, ok, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "orm_triggers: looking up the parent failed");
+	ormt_restore_user(&save);
 	gone = (SPI_processed == 0);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");

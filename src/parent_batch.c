@@ -140,6 +140,7 @@ ormt_parent_target_create(OrmtTriggerEntry *entry, const OrmtParentLink *link,
 	OrmtParentTarget *t;
 	Oid			argtypes[INDEX_MAX_KEYS + 1];
 	ListCell   *lc;
+	OrmtUserSave save;
 
 	foreach(lc, targets)
 	{
@@ -171,7 +172,10 @@ ormt_parent_target_create(OrmtTriggerEntry *entry, const OrmtParentLink *link,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* parsed as the owner, who runs it: the writer may not see the schema */
+	ormt_become_owner(link->parent_owner, &save);
 	t->plan = SPI_prepare(sql, link->nkeys + 1, argtypes);
+	ormt_restore_user(&save);
 	if (t->plan == NULL)
 		elog(ERROR, "orm_triggers: could not prepare \"%s\" for trigger \"%s\": %s",
 			 sql, entry->tgname, SPI_result_code_string(SPI_result));
