@@ -16,7 +16,8 @@
  *		per parent, as the parent table's owner.
  *		Statement form: AFTER INSERT, AFTER UPDATE or AFTER DELETE FOR EACH
  *		STATEMENT with the transition tables of its event: the same, from
- *		the transition tables, at once.  AFTER TRUNCATE FOR EACH STATEMENT
+ *		the transition tables, applied with the statement's other parent
+ *		writes at its end.  AFTER TRUNCATE FOR EACH STATEMENT
  *		sets every parent's counter to zero.
  *
  *	recount(child regclass, trigger_name name) -> bigint
@@ -776,7 +777,12 @@ counter_truncate(CounterState *st)
 		PopActiveSnapshot();
 }
 
-/* The statement form: the deltas of the transition tables, applied now. */
+/*
+ * The statement form: the deltas of the transition tables go to the
+ * statement's batch, with those of every other counter_cache and
+ * touch_parent trigger the statement fires, so that the statement locks
+ * all its parents in one key order.
+ */
 static void
 counter_statement(OrmtTriggerEntry *entry, CounterState *st, TriggerData *trigdata)
 {
@@ -785,19 +791,14 @@ counter_statement(OrmtTriggerEntry *entry, CounterState *st, TriggerData *trigda
 	Tuplestorestate *ts[2] = {trigdata->tg_oldtable, trigdata->tg_newtable};
 	TupleTableSlot *slot[2] = {NULL, NULL};
 	int			ptr[2];
-	MemoryContext cxt;
+	MemoryContext cxt = ormt_parent_batch_context(ORMT_BATCH_STATEMENT);
+	MemoryContext rowcxt;
 	MemoryContext old;
-	OrmtParentItem **items = NULL;
-	int			n = 0;
-	int			cap = 0;
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		ts[0] = NULL;
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		ts[1] = NULL;
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers counter deltas",
-								ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
 	for (int s = 0; s < 2; s++)
 	{
 		if (ts[s] == NULL)
@@ -807,6 +808,8 @@ counter_statement(OrmtTriggerEntry *entry, CounterState *st, TriggerData *trigda
 		tuplestore_rescan(ts[s]);
 		slot[s] = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
 	}
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers counter row",
+								   ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
 		HeapTuple	tup[2] = {NULL, NULL};
@@ -826,23 +829,20 @@ counter_statement(OrmtTriggerEntry *entry, CounterState *st, TriggerData *trigda
 		if (!more)
 			break;
 		CHECK_FOR_INTERRUPTS();
-		if (tup[0] && tup[1] && (row_unchanged(st, tup[0], tup[1], tupdesc) ||
-								 cascaded_key_change(st, tup[0], tup[1], tupdesc)))
-			continue;
-		for (int s = 0; s < 2; s++)
+		MemoryContextReset(rowcxt);
+		old = MemoryContextSwitchTo(rowcxt);
+		if (!(tup[0] && tup[1] && (row_unchanged(st, tup[0], tup[1], tupdesc) ||
+								   cascaded_key_change(st, tup[0], tup[1], tupdesc))))
 		{
-			OrmtParentItem *it = row_item(cxt, st, t, tup[s], tupdesc, s == 0 ? -1 : 1);
-
-			if (it == NULL)
-				continue;
-			if (n == cap)
+			for (int s = 0; s < 2; s++)
 			{
-				cap = cap ? cap * 2 : 256;
-				items = items ? repalloc_huge(items, sizeof(OrmtParentItem *) * cap) :
-					palloc(sizeof(OrmtParentItem *) * cap);
+				OrmtParentItem *it = row_item(cxt, st, t, tup[s], tupdesc, s == 0 ? -1 : 1);
+
+				if (it != NULL)
+					ormt_parent_keep(ORMT_BATCH_STATEMENT, it);
 			}
-			items[n++] = it;
 		}
+		MemoryContextSwitchTo(old);
 	}
 	for (int s = 0; s < 2; s++)
 	{
@@ -851,9 +851,7 @@ counter_statement(OrmtTriggerEntry *entry, CounterState *st, TriggerData *trigda
 		tuplestore_select_read_pointer(ts[s], 0);
 		ExecDropSingleTupleTableSlot(slot[s]);
 	}
-	MemoryContextSwitchTo(old);
-	ormt_parent_apply(items, n);
-	MemoryContextDelete(cxt);
+	MemoryContextDelete(rowcxt);
 }
 
 Datum
