@@ -318,7 +318,7 @@ ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,
 							NameStr(patt->attname), RelationGetRelationName(parent)),
 					 errdetail("The column is %s; the parent's key column is %s.",
 							   format_type_be(fatt->atttypid), format_type_be(patt->atttypid)),
-					 errtablecol(rel, fatt->attnum),
+					 ormt_errtablecol(entry, NameStr(fatt->attname)),
 					 errhint("Give the column the type of the parent's key, or name other key columns with 'parent_key=...'.")));
 		tc = lookup_type_cache(pbase, TYPECACHE_CMP_PROC | TYPECACHE_EQ_OPR);
 		if (!OidIsValid(tc->cmp_proc) || !OidIsValid(tc->eq_opr))
@@ -490,13 +490,13 @@ ormt_counter_cache_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 
 	st->where_attnum = option_column(entry, rel, args, "where");
 	if (st->where_attnum != InvalidAttrNumber &&
-		ormt_column_base_type(rel, st->where_attnum) != BOOLOID)
+		getBaseType(TupleDescAttr(RelationGetDescr(rel), st->where_attnum - 1)->atttypid) != BOOLOID)
 		ormt_column_type_error(entry, rel, st->where_attnum, "a boolean column for where=");
 	st->delta_attnum = option_column(entry, rel, args, "delta");
 	st->kind = ORMT_APPLY_ADD_INT8;
 	if (st->delta_attnum != InvalidAttrNumber)
 	{
-		st->delta_type = ormt_column_base_type(rel, st->delta_attnum);
+		st->delta_type = getBaseType(TupleDescAttr(RelationGetDescr(rel), st->delta_attnum - 1)->atttypid);
 		if (!is_counter_type(st->delta_type))
 			ormt_column_type_error(entry, rel, st->delta_attnum,
 								   "a smallint, integer, bigint or numeric column for delta=");
