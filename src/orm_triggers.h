@@ -301,7 +301,7 @@ extern void ormt_parent_item_set_sum(MemoryContext cxt, OrmtParentItem *it,
 extern void ormt_parent_keep(OrmtBatchKind kind, OrmtParentItem *it);
 extern void ormt_parent_apply(OrmtParentItem **items, int n);
 
-/* counters.c: the fk/parent pairing both functions share */
+/* parent_link.c: the fk/parent pairing both functions share */
 extern char *ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,
 									const OrmtArgs *args, OrmtParentLink *link,
 									Relation *parent);
@@ -313,6 +313,9 @@ extern void ormt_parent_key_where(StringInfo buf, const OrmtParentLink *link,
 								  Relation parent, const char *alias);
 extern void ormt_check_parent_events(OrmtTriggerEntry *entry, TriggerData *trigdata,
 									 bool row_needs_all);
+extern bool ormt_parent_keys_equal(const OrmtParentLink *link, const Datum *a,
+								   const Datum *b);
+extern char *ormt_eq_operator_text(Oid type);
 
 ORMT_DECLARE_TRIGGER_FUNCTION(counter_cache);
 ORMT_DECLARE_TRIGGER_FUNCTION(touch_parent);

@@ -589,9 +589,9 @@ pb_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
+			/* not nesting: a procedure's COMMIT happens inside CALL */
 			batch_forget(&batches[0]);
 			batch_forget(&batches[1]);
-			nesting = 0;
 			break;
 	}
 }

@@ -220,16 +220,8 @@ touch_change(TouchState *st, OrmtParentTarget *t, HeapTuple oldtup,
 		ohas = ormt_parent_key_of(&st->link, oldtup, tupdesc, ok);
 		nhas = ormt_parent_key_of(&st->link, newtup, tupdesc, nk);
 		touch_row(st, t, newtup, tupdesc);
-		if (ohas)
-		{
-			bool		same = nhas;
-
-			for (int i = 0; same && i < st->link.nkeys; i++)
-				same = ormt_datum_equal(ok[i], false, nk[i], false,
-										st->link.keylen[i], st->link.keybyval[i]);
-			if (!same)
-				touch_row(st, t, oldtup, tupdesc);
-		}
+		if (ohas && !(nhas && ormt_parent_keys_equal(&st->link, ok, nk)))
+			touch_row(st, t, oldtup, tupdesc);
 		return;
 	}
 	touch_row(st, t, oldtup ? oldtup : newtup, tupdesc);
