@@ -74,6 +74,19 @@ INSERT INTO list_card VALUES (1, 1), (2, 1);
 -- timestamp(0) holds the rounded time
 SELECT id, touched_at > '2001-01-01' AND touched_at = date_trunc('second', touched_at) AS touched,
        updated_at, cards_count FROM list ORDER BY id;
+-- or touch updated_at itself: update_last_modified on the parent takes the
+-- touch as the change (a statement writing only updated_at is no change)
+CREATE TABLE topic (id int PRIMARY KEY, title text, updated_at timestamptz);
+CREATE TABLE reply (id int PRIMARY KEY, topic_id int);
+CREATE TRIGGER topic_stamp BEFORE UPDATE ON topic FOR EACH ROW
+    EXECUTE FUNCTION orm_triggers.update_last_modified('updated_at');
+CREATE TRIGGER reply_touch AFTER INSERT OR UPDATE OR DELETE ON reply FOR EACH ROW
+    EXECUTE FUNCTION orm_triggers.touch_parent('topic_id', 'parent=topic', 'column=updated_at');
+INSERT INTO topic VALUES (1, 't', '2000-01-01'), (2, 'u', '2000-01-01');
+INSERT INTO reply VALUES (1, 1);
+SELECT id, updated_at > '2001-01-01' AS touched FROM topic ORDER BY id;
+UPDATE topic SET updated_at = '2000-01-01' WHERE id = 1;   -- kept by update_last_modified
+SELECT id, updated_at > '2001-01-01' AS touched FROM topic ORDER BY id;
 -- audit on the parent, the counter and the touch excluded
 CREATE TABLE folder (id int PRIMARY KEY, name text, files int DEFAULT 0, touched_at timestamptz);
 CREATE TABLE file (id int PRIMARY KEY, folder_id int);

@@ -300,6 +300,7 @@ extern void ormt_parent_item_set_sum(MemoryContext cxt, OrmtParentItem *it,
 									 Datum sum);
 extern void ormt_parent_keep(OrmtBatchKind kind, OrmtParentItem *it);
 extern void ormt_parent_apply(OrmtParentItem **items, int n);
+extern bool ormt_parent_touching(Relation rel);
 
 /* parent_link.c: the fk/parent pairing both functions share */
 extern char *ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,

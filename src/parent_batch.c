@@ -93,6 +93,9 @@ static ParentBatch batches[2];
 /* every live target, newest first; retired ones are freed when idle */
 static List *targets = NIL;
 
+/* the parent table a touch is being written to, else InvalidOid */
+static Oid	touching_relid = InvalidOid;
+
 /* how deep in executor runs and utility commands we are */
 static int	nesting = 0;
 
@@ -188,6 +191,19 @@ ormt_parent_target_create(OrmtTriggerEntry *entry, const OrmtParentLink *link,
 	targets = lcons(t, targets);
 	MemoryContextSwitchTo(old);
 	return t;
+}
+
+/*
+ * Is touch_parent writing to rel (or to the partitioned table it belongs
+ * to) right now?  update_last_modified asks: a touch of its own stamp
+ * column is the change, not a statement writing the stamp by hand.
+ */
+bool
+ormt_parent_touching(Relation rel)
+{
+	return OidIsValid(touching_relid) &&
+		(RelationGetRelid(rel) == touching_relid ||
+		 ormt_partition_root(rel) == touching_relid);
 }
 
 /* Order of two items: parent table, key columns, key, trigger. */
@@ -331,7 +347,17 @@ ormt_parent_apply(ParentItem **items, int n)
 		nulls[t->link.nkeys] = ' ';
 
 		ormt_become_owner(t->link.parent_owner, &save);
-		rc = SPI_execute_plan(t->plan, values, nulls, false, 0);
+		if (t->kind == ORMT_APPLY_TOUCH)
+			touching_relid = t->link.parent_relid;
+		PG_TRY();
+		{
+			rc = SPI_execute_plan(t->plan, values, nulls, false, 0);
+		}
+		PG_FINALLY();
+		{
+			touching_relid = InvalidOid;
+		}
+		PG_END_TRY();
 		ormt_restore_user(&save);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "orm_triggers: update of the parent of trigger \"%s\" failed: %s",

@@ -353,7 +353,9 @@ update_last_modified(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		bool		bump = st->always || row_changed(trigdata, &st->changes);
+		/* touch_parent's write of the stamp is a change (parent_batch.c) */
+		bool		bump = st->always || row_changed(trigdata, &st->changes) ||
+			ormt_parent_touching(trigdata->tg_relation);
 
 		for (int i = 0; i < st->nstamps; i++)
 		{
