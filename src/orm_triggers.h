@@ -279,6 +279,7 @@ typedef struct OrmtParentTarget
 	OrmtApplyKind kind;
 	Oid			valuetype;		/* type of the last plan parameter */
 	int32		valuetypmod;	/* TOUCH: the column's precision, or -1 */
+	NameData	valuecol;		/* TOUCH: the column's name */
 	FmgrInfo	cmp[INDEX_MAX_KEYS];
 	SPIPlanPtr	plan;			/* keys $1..$n, value $n+1 */
 } OrmtParentTarget;
@@ -300,7 +301,7 @@ extern void ormt_parent_item_set_sum(MemoryContext cxt, OrmtParentItem *it,
 									 Datum sum);
 extern void ormt_parent_keep(OrmtBatchKind kind, OrmtParentItem *it);
 extern void ormt_parent_apply(OrmtParentItem **items, int n);
-extern bool ormt_parent_touching(Relation rel);
+extern bool ormt_parent_touching(Relation rel, AttrNumber attnum);
 
 /* parent_link.c: the fk/parent pairing both functions share */
 extern char *ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,

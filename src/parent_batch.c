@@ -93,8 +93,8 @@ static ParentBatch batches[2];
 /* every live target, newest first; retired ones are freed when idle */
 static List *targets = NIL;
 
-/* the parent table a touch is being written to, else InvalidOid */
-static Oid	touching_relid = InvalidOid;
+/* the parent table and column a touch is being written to, else NULL */
+static OrmtParentTarget *touching = NULL;
 
 /* how deep in executor runs and utility commands we are */
 static int	nesting = 0;
@@ -194,16 +194,19 @@ ormt_parent_target_create(OrmtTriggerEntry *entry, const OrmtParentLink *link,
 }
 
 /*
- * Is touch_parent writing to rel (or to the partitioned table it belongs
- * to) right now?  update_last_modified asks: a touch of its own stamp
- * column is the change, not a statement writing the stamp by hand.
+ * Is touch_parent writing column attnum of rel (or of the partitioned
+ * table rel belongs to) right now?  update_last_modified asks: a touch of
+ * its own stamp column is the change, not a statement writing the stamp by
+ * hand.  Columns are compared by name: a partition's numbers may differ.
  */
 bool
-ormt_parent_touching(Relation rel)
+ormt_parent_touching(Relation rel, AttrNumber attnum)
 {
-	return OidIsValid(touching_relid) &&
-		(RelationGetRelid(rel) == touching_relid ||
-		 ormt_partition_root(rel) == touching_relid);
+	return touching != NULL &&
+		strcmp(NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname),
+			   NameStr(touching->valuecol)) == 0 &&
+		(RelationGetRelid(rel) == touching->link.parent_relid ||
+		 ormt_partition_root(rel) == touching->link.parent_relid);
 }
 
 /* Order of two items: parent table, key columns, key, trigger. */
@@ -348,14 +351,14 @@ ormt_parent_apply(ParentItem **items, int n)
 
 		ormt_become_owner(t->link.parent_owner, &save);
 		if (t->kind == ORMT_APPLY_TOUCH)
-			touching_relid = t->link.parent_relid;
+			touching = t;
 		PG_TRY();
 		{
 			rc = SPI_execute_plan(t->plan, values, nulls, false, 0);
 		}
 		PG_FINALLY();
 		{
-			touching_relid = InvalidOid;
+			touching = NULL;
 		}
 		PG_END_TRY();
 		ormt_restore_user(&save);

@@ -353,9 +353,11 @@ update_last_modified(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		/* touch_parent's write of the stamp is a change (parent_batch.c) */
-		bool		bump = st->always || row_changed(trigdata, &st->changes) ||
-			ormt_parent_touching(trigdata->tg_relation);
+		bool		bump = st->always || row_changed(trigdata, &st->changes);
+
+		/* touch_parent's write of a stamp is a change (parent_batch.c) */
+		for (int i = 0; !bump && i < st->nstamps; i++)
+			bump = ormt_parent_touching(trigdata->tg_relation, st->stamps[i].attnum);
 
 		for (int i = 0; i < st->nstamps; i++)
 		{

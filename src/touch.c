@@ -69,6 +69,7 @@ typedef struct TouchState
 	char	   *update_sql;
 	Oid			basetype;		/* of the parent's column */
 	int32		typmod;
+	char	   *colname;		/* the parent's column */
 	OrmtBatchKind batch;
 	int			ncompare;
 	AttrNumber *compare;		/* columns whose change is a real change */
@@ -130,6 +131,7 @@ ormt_touch_parent_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 							NameStr(att->attname), entry->tgname, entry->relname),
 					 errhint("Name the parent's timestamp column.")));
 	cname = pstrdup(quote_identifier(NameStr(att->attname)));
+	st->colname = pstrdup(NameStr(att->attname));
 	st->batch = ormt_option_bool(entry, args, "deferred", false) ?
 		ORMT_BATCH_COMMIT : ORMT_BATCH_STATEMENT;
 
@@ -166,6 +168,7 @@ touch_target(OrmtTriggerEntry *entry, TouchState *st)
 		st->target = ormt_parent_target_create(entry, &st->link, ORMT_APPLY_TOUCH,
 											   st->basetype, st->update_sql);
 		st->target->valuetypmod = st->typmod;
+		namestrcpy(&st->target->valuecol, st->colname);
 	}
 	return st->target;
 }
