@@ -195,6 +195,26 @@ SELECT c.id, c.replies, (SELECT count(*) FROM comment r WHERE r.parent_id = c.id
 DELETE FROM comment WHERE id = 4;
 SELECT c.id, c.replies, (SELECT count(*) FROM comment r WHERE r.parent_id = c.id) AS actual FROM comment c ORDER BY id;
 
+-- self-referencing with soft_delete: the soft delete's UPDATE runs inside
+-- the DELETE (a BEFORE trigger); its parent writes wait for the DELETE's
+-- end, as the DELETE may still change those rows.  A generated "live"
+-- flag counts live replies only.
+CREATE TABLE note (id int PRIMARY KEY, parent_id int, deleted_at timestamptz,
+                   live boolean GENERATED ALWAYS AS (deleted_at IS NULL) STORED,
+                   live_replies int NOT NULL DEFAULT 0, touched_at timestamptz);
+CREATE TRIGGER note_soft BEFORE DELETE ON note FOR EACH ROW
+    EXECUTE FUNCTION orm_triggers.soft_delete('deleted_at');
+CREATE TRIGGER note_replies AFTER INSERT OR UPDATE OR DELETE ON note FOR EACH ROW
+    EXECUTE FUNCTION orm_triggers.counter_cache('parent_id', 'parent=note', 'counter=live_replies', 'where=live');
+CREATE TRIGGER note_touch AFTER INSERT OR UPDATE OR DELETE ON note FOR EACH ROW
+    EXECUTE FUNCTION orm_triggers.touch_parent('parent_id', 'parent=note', 'column=touched_at');
+INSERT INTO note (id, parent_id) VALUES (1, NULL), (2, 1), (3, 1), (4, 2), (5, 2), (6, 5);
+DELETE FROM note WHERE id IN (1, 2, 5, 6);
+SELECT n.id, n.live, n.live_replies,
+       (SELECT count(*) FROM note r WHERE r.parent_id = n.id AND r.live) AS actual,
+       n.touched_at IS NOT NULL AS touched
+  FROM note n ORDER BY id;
+
 -- partitioned child and partitioned parent, quoted names, another schema
 CREATE SCHEMA "Other Schema";
 CREATE TABLE "Other Schema"."Shop" (region text, id int, "Order Count" int DEFAULT 0,

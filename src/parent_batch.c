@@ -19,12 +19,17 @@
  *		after the utility command (COPY fires its triggers without an
  *		executor end), and at pre-commit/pre-prepare for anything left.
  *		Items remember the executor nesting depth they were made at, so a
- *		query that a trigger runs in the middle of the statement (a foreign
- *		key check, a PL/pgSQL trigger's query) applies only its own items:
- *		applying the outer statement's there would change parent rows under
- *		that query's snapshot (the foreign key check would then try to lock
- *		a row version its snapshot cannot see).  Unlike audit.c's rows they
- *		are not applied before a new query starts, for the same reason.
+ *		query that a trigger runs in the middle of the statement's AFTER
+ *		triggers (a foreign key check, a PL/pgSQL trigger's query) applies
+ *		only its own items: applying the outer statement's there would
+ *		change parent rows under that query's snapshot (the foreign key
+ *		check would then try to lock a row version its snapshot cannot
+ *		see).  A query that ends while an enclosing query still runs (in a
+ *		BEFORE trigger, in a function a SELECT calls) applies nothing: the
+ *		enclosing query may still change those parent rows (a
+ *		self-referencing table), which PostgreSQL forbids; its items wait
+ *		for the enclosing query's end.  Unlike audit.c's rows they are not
+ *		applied before a new query starts, for the same reasons.
  *	ORMT_BATCH_COMMIT: applied once per transaction, before it commits:
  *		at the COMMIT / END / PREPARE TRANSACTION command, or at the end
  *		of the top-level statement outside a transaction block; at
@@ -86,6 +91,7 @@ typedef struct ParentBatch
 	ParentItem **items;
 	int			n;
 	int			cap;
+	int			compact_at;		/* merge the items when n reaches this */
 } ParentBatch;
 
 static ParentBatch batches[2];
@@ -99,7 +105,16 @@ static OrmtParentTarget *touching = NULL;
 /* how deep in executor runs and utility commands we are */
 static int	nesting = 0;
 
-/* Items that make a statement-end batch flush early, bounding memory. */
+/* executor runs in progress: a query that ends inside one applies nothing */
+static int	runs = 0;
+
+/*
+ * A batch merges its items (one per parent, trigger, subtransaction and
+ * depth) when it reaches PARENT_BATCH_COMPACT items or twice what the last
+ * merge left, so its memory follows the number of parents, not of rows.  A
+ * statement-end batch with this many items after merging is applied early.
+ */
+#define PARENT_BATCH_COMPACT 8192
 #define PARENT_BATCH_MAX_ITEMS (1024 * 1024)
 
 static void
@@ -444,7 +459,7 @@ batch_take(ParentBatch *b, SubTransactionId subxid, int depth, int *n)
  * error leaves nothing behind.
  */
 static void
-batch_flush(OrmtBatchKind kind, bool all)
+batch_flush_deeper(OrmtBatchKind kind, bool all, int depth)
 {
 	ParentBatch *b = &batches[kind];
 	MemoryContext cxt = b->cxt;
@@ -454,7 +469,7 @@ batch_flush(OrmtBatchKind kind, bool all)
 	if (b->n == 0)
 		return;
 	taken = batch_take(b, all ? InvalidSubTransactionId : GetCurrentSubTransactionId(),
-					   nesting, &n);
+					   depth, &n);
 	if (n == 0)
 		return;
 	if (b->n == 0)
@@ -465,6 +480,78 @@ batch_flush(OrmtBatchKind kind, bool all)
 	pfree(taken);
 	if (cxt != NULL)
 		MemoryContextDelete(cxt);
+}
+
+/*
+ * At the end of a query or utility command: its own items.  Not while an
+ * enclosing query is still running (the query ended inside a BEFORE
+ * trigger or a function that query calls): the enclosing query may yet
+ * modify the parent rows (a self-referencing table), and PostgreSQL
+ * forbids changing rows the running command will change.  Those items wait
+ * for the end of the enclosing query.
+ */
+static void
+batch_flush(OrmtBatchKind kind, bool all)
+{
+	if (!all && runs > 0)
+		return;
+	batch_flush_deeper(kind, all, nesting);
+}
+
+/* Free an item made by ormt_parent_item that was merged into another. */
+static void
+item_free(ParentItem *it)
+{
+	for (int k = 0; k < it->target->link.nkeys; k++)
+		if (!it->target->link.keybyval[k])
+			pfree(DatumGetPointer(it->keys[k]));
+	if (it->target->kind == ORMT_APPLY_ADD_NUMERIC && it->sum != (Datum) 0)
+		pfree(DatumGetPointer(it->sum));
+	pfree(it);
+}
+
+static int
+item_qsort_cmp_batch(const void *a, const void *b)
+{
+	const ParentItem *x = *(ParentItem *const *) a;
+	const ParentItem *y = *(ParentItem *const *) b;
+
+	if (x->subxid != y->subxid)
+		return x->subxid < y->subxid ? -1 : 1;
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return item_compare(x, y);
+}
+
+/* Merge the items of batch b that go to one write (in its context). */
+static void
+batch_compact(ParentBatch *b)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+	int			kept = 0;
+
+	qsort(b->items, b->n, sizeof(ParentItem *), item_qsort_cmp_batch);
+	for (int i = 0; i < b->n; i++)
+	{
+		ParentItem *last = kept > 0 ? b->items[kept - 1] : NULL;
+		ParentItem *it = b->items[i];
+
+		if (last != NULL && last->subxid == it->subxid && last->depth == it->depth &&
+			item_compare(last, it) == 0)
+		{
+			Datum		oldsum = last->sum;
+
+			item_merge(last, it);
+			if (last->target->kind == ORMT_APPLY_ADD_NUMERIC)
+				pfree(DatumGetPointer(oldsum));
+			item_free(it);
+		}
+		else
+			b->items[kept++] = it;
+	}
+	b->n = kept;
+	b->compact_at = Max(PARENT_BATCH_COMPACT, 2 * kept);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -484,8 +571,12 @@ ormt_parent_keep(OrmtBatchKind kind, ParentItem *it)
 		last->target == it->target && item_compare(last, it) == 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(b->cxt);
+		Datum		oldsum = last->sum;
 
 		item_merge(last, it);
+		if (last->target->kind == ORMT_APPLY_ADD_NUMERIC)
+			pfree(DatumGetPointer(oldsum));
+		item_free(it);
 		MemoryContextSwitchTo(old);
 		return;
 	}
@@ -499,8 +590,11 @@ ormt_parent_keep(OrmtBatchKind kind, ParentItem *it)
 		MemoryContextSwitchTo(old);
 	}
 	b->items[b->n++] = it;
+	if (b->n >= Max(b->compact_at, PARENT_BATCH_COMPACT))
+		batch_compact(b);
+	/* the statement's own items, made at this depth */
 	if (kind == ORMT_BATCH_STATEMENT && b->n >= PARENT_BATCH_MAX_ITEMS)
-		batch_flush(kind, false);
+		batch_flush_deeper(kind, false, nesting - 1);
 }
 
 /* The memory context items of batch kind are made in. */
@@ -533,6 +627,7 @@ pb_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 			   bool execute_once)
 {
 	nesting++;
+	runs++;
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
@@ -543,6 +638,7 @@ pb_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 	PG_FINALLY();
 	{
 		nesting--;
+		runs--;
 	}
 	PG_END_TRY();
 }
