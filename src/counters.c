@@ -120,6 +120,7 @@ option_column(OrmtTriggerEntry *entry, Relation rel, const OrmtArgs *args,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option %s= of trigger \"%s\" on table \"%s\" names more than one column",
 						name, entry->tgname, entry->relname),
+				 ormt_errtable(entry),
 				 errhint("Name one column: '%s=column'.", name)));
 	return ormt_resolve_column(entry, rel, (char *) linitial(cols), true);
 }
@@ -189,12 +190,14 @@ ormt_counter_cache_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("trigger \"%s\" on table \"%s\" needs the option counter=",
 						entry->tgname, entry->relname),
+				 ormt_errtable(entry),
 				 errhint("Name the parent's counter column: 'counter=comments_count'.")));
 	if (list_length(cols) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option counter= of trigger \"%s\" on table \"%s\" names more than one column",
 						entry->tgname, entry->relname),
+				 ormt_errtable(entry),
 				 errhint("Attach one trigger per counter column.")));
 	counter = ormt_parent_column(entry, parent, "counter", (char *) linitial(cols));
 	catt = TupleDescAttr(RelationGetDescr(parent), counter - 1);
@@ -214,6 +217,7 @@ ormt_counter_cache_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("counter column \"%s\" of trigger \"%s\" on table \"%s\" is a key column of its parent",
 							NameStr(catt->attname), entry->tgname, entry->relname),
+					 ormt_errtable(entry),
 					 errhint("Name a column of its own for the counter.")));
 	cname = pstrdup(quote_identifier(NameStr(catt->attname)));
 

@@ -78,6 +78,7 @@ ormt_check_parent_events(OrmtTriggerEntry *entry, TriggerData *trigdata,
 							entry->tgname, entry->relname),
 					 errdetail("Without %s the counter drifts from the number of children.",
 							   ormt_events_text(all & ~events, " and ")),
+					 ormt_errtable(entry),
 					 errhint("Create it as: CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION orm_triggers.%s(...).",
 							 quote_identifier(entry->tgname),
 							 quote_identifier(entry->relname), fname)));
@@ -92,6 +93,7 @@ ormt_check_parent_events(OrmtTriggerEntry *entry, TriggerData *trigdata,
 						entry->tgname, entry->relname),
 				 errdetail("It is declared on %s; PostgreSQL gives transition tables only to a trigger of one event.",
 						   ormt_events_text(events, " or ")),
+				 ormt_errtable(entry),
 				 errhint("Create one trigger per event, e.g. CREATE TRIGGER %s_ins AFTER INSERT ON %s REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.%s(...).",
 						 entry->tgname, quote_identifier(entry->relname), fname)));
 
@@ -101,6 +103,7 @@ ormt_check_parent_events(OrmtTriggerEntry *entry, TriggerData *trigdata,
 				 errmsg("statement trigger \"%s\" on table \"%s\" needs REFERENCING OLD TABLE",
 						entry->tgname, entry->relname),
 				 errdetail("orm_triggers.%s reads the changed rows from the transition tables.", fname),
+				 ormt_errtable(entry),
 				 errhint("Create it with REFERENCING OLD TABLE AS old_rows%s.",
 						 (events & TRIGGER_TYPE_UPDATE) ? " NEW TABLE AS new_rows" : "")));
 	if ((events & (TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_INSERT)) && tg->tgnewtable == NULL)
@@ -109,6 +112,7 @@ ormt_check_parent_events(OrmtTriggerEntry *entry, TriggerData *trigdata,
 				 errmsg("statement trigger \"%s\" on table \"%s\" needs REFERENCING NEW TABLE",
 						entry->tgname, entry->relname),
 				 errdetail("orm_triggers.%s reads the changed rows from the transition tables.", fname),
+				 ormt_errtable(entry),
 				 errhint("Create it with REFERENCING %sNEW TABLE AS new_rows.",
 						 (events & TRIGGER_TYPE_UPDATE) ? "OLD TABLE AS old_rows " : "")));
 }
@@ -178,6 +182,7 @@ ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,
 						entry->tgname, entry->relname),
 				 errdetail("orm_triggers.%s writes to the parent table that its column arguments refer to.",
 						   entry->spec->name),
+				 ormt_errtable(entry),
 				 errhint("Name the parent table: 'parent=authors' or 'parent=schema.authors'.")));
 
 	link->nkeys = args->ncolumns;
@@ -217,6 +222,7 @@ ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,
 						link->nkeys == 1 ? "" : "s",
 						RelationGetRelationName(parent), npk),
 				 errdetail("The column arguments pair with the parent's key columns in order."),
+				 ormt_errtable(entry),
 				 errhint("Name one child column per parent key column, or set the parent's columns with 'parent_key=c1,c2'.")));
 
 	for (int i = 0; i < npk; i++)
@@ -246,6 +252,7 @@ ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,
 							entry->tgname, entry->relname),
 					 errdetail("Parents are updated in key order; type %s has no default btree operator class.",
 							   format_type_be(patt->atttypid)),
+					 ormt_errtable(entry),
 					 errhint("Use a key of a type with ordering (integer, bigint, uuid, text, ...).")));
 		link->keyattnums[i] = pk[i];
 		link->keytypes[i] = pbase;

@@ -101,12 +101,14 @@ ormt_touch_parent_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("trigger \"%s\" on table \"%s\" needs the option column=",
 						entry->tgname, entry->relname),
+				 ormt_errtable(entry),
 				 errhint("Name the parent's timestamp column: 'column=updated_at'.")));
 	if (list_length(cols) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option column= of trigger \"%s\" on table \"%s\" names more than one column",
 						entry->tgname, entry->relname),
+				 ormt_errtable(entry),
 				 errhint("Attach one trigger per parent column.")));
 	col = ormt_parent_column(entry, parent, "column", (char *) linitial(cols));
 	att = TupleDescAttr(RelationGetDescr(parent), col - 1);
@@ -129,6 +131,7 @@ ormt_touch_parent_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("column \"%s\" of trigger \"%s\" on table \"%s\" is a key column of its parent",
 							NameStr(att->attname), entry->tgname, entry->relname),
+					 ormt_errtable(entry),
 					 errhint("Name the parent's timestamp column.")));
 	cname = pstrdup(quote_identifier(NameStr(att->attname)));
 	st->colname = pstrdup(NameStr(att->attname));
