@@ -669,6 +669,14 @@ ormt_recount(PG_FUNCTION_ARGS)
 						NameStr(*tgname), RelationGetRelationName(rel)),
 				 errhint("Name the counter_cache trigger as orm_triggers.attached lists it.")));
 
+	if (rel->rd_rel->relispartition)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a partition: recount the partitioned table",
+						RelationGetRelationName(rel)),
+				 errdetail("A partition holds only some of the children; its parents' other children are in other partitions."),
+				 errhint("Call orm_triggers.recount() with the partitioned table and the trigger created on it.")));
+
 	memset(&trigdata, 0, sizeof(trigdata));
 	trigdata.type = T_TriggerData;
 	trigdata.tg_relation = rel;

@@ -427,6 +427,18 @@ ormt_parent_item_set_sum(MemoryContext cxt, ParentItem *it, Datum sum)
 	MemoryContextSwitchTo(old);
 }
 
+/* Free an item made by ormt_parent_item that was merged into another. */
+static void
+item_free(ParentItem *it)
+{
+	for (int k = 0; k < it->target->link.nkeys; k++)
+		if (!it->target->link.keybyval[k])
+			pfree(DatumGetPointer(it->keys[k]));
+	if (it->target->kind == ORMT_APPLY_ADD_NUMERIC && it->sum != (Datum) 0)
+		pfree(DatumGetPointer(it->sum));
+	pfree(it);
+}
+
 /*
  * Take the items of subtransaction subxid made deeper than depth (all
  * items when subxid is invalid) off batch b.
@@ -477,9 +489,15 @@ batch_flush_deeper(OrmtBatchKind kind, bool all, int depth)
 	else
 		cxt = NULL;				/* still in use by the items left */
 	ormt_parent_apply(taken, n);
-	pfree(taken);
 	if (cxt != NULL)
 		MemoryContextDelete(cxt);
+	else
+	{
+		/* the items applied, in the context the others still use */
+		for (int i = 0; i < n; i++)
+			item_free(taken[i]);
+	}
+	pfree(taken);
 }
 
 /*
@@ -496,18 +514,6 @@ batch_flush(OrmtBatchKind kind, bool all)
 	if (!all && runs > 0)
 		return;
 	batch_flush_deeper(kind, all, nesting);
-}
-
-/* Free an item made by ormt_parent_item that was merged into another. */
-static void
-item_free(ParentItem *it)
-{
-	for (int k = 0; k < it->target->link.nkeys; k++)
-		if (!it->target->link.keybyval[k])
-			pfree(DatumGetPointer(it->keys[k]));
-	if (it->target->kind == ORMT_APPLY_ADD_NUMERIC && it->sum != (Datum) 0)
-		pfree(DatumGetPointer(it->sum));
-	pfree(it);
 }
 
 static int
