@@ -68,6 +68,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 	ormt_reserve_guc_prefix("orm_triggers");
 	ormt_soft_delete_init();
+	ormt_stmt_batch_init();
 	ormt_audit_init();
 	ormt_parent_batch_init();
 }
