@@ -101,3 +101,30 @@ COMMENT ON COLUMN orm_triggers.audit_log.table_oid IS
 -- it points their entries at the tables that now have the logged names.
 COMMENT ON FUNCTION orm_triggers.audit_relink() IS
     'For a log restored from a dump taken before version 1.1 (table_oid dumped as numbers): points audit_log entries at the table that now has their logged schema and name; returns the number changed. Not needed for dumps of 1.1 and later';
+
+-- ---- counters (issue 13)
+-- counter_cache, touch_parent (src/counters.c, src/touch.c) and recount().
+
+CREATE FUNCTION orm_triggers.counter_cache()
+    RETURNS trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'counter_cache';
+
+COMMENT ON FUNCTION orm_triggers.counter_cache() IS
+    'AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW, or one event FOR EACH STATEMENT with transition tables, or AFTER TRUNCATE (fk_col [, ...], ''parent=t'', ''counter=c'' [, ''parent_key=c1,...''] [, ''where=bool_col''] [, ''delta=num_col'']): keeps the parent''s count or sum of children exact, parents updated in key order';
+
+CREATE FUNCTION orm_triggers.touch_parent()
+    RETURNS trigger
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'touch_parent';
+
+COMMENT ON FUNCTION orm_triggers.touch_parent() IS
+    'AFTER INSERT/UPDATE/DELETE, ROW or STATEMENT (fk_col [, ...], ''parent=t'', ''column=ts_col'' [, ''parent_key=c1,...''] [, ''deferred=true'']): sets the parent''s timestamp to now() when a child really changes, once per parent, parents in key order';
+
+CREATE FUNCTION orm_triggers.recount(child pg_catalog.regclass, trigger_name pg_catalog.name)
+    RETURNS pg_catalog.int8
+    LANGUAGE C STRICT
+    AS 'MODULE_PATHNAME', 'ormt_recount';
+
+COMMENT ON FUNCTION orm_triggers.recount(pg_catalog.regclass, pg_catalog.name) IS
+    'recomputes the counters of a counter_cache trigger from the children, parents locked in key order first; returns the number of parents changed';

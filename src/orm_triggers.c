@@ -70,4 +70,5 @@ _PG_init(void)
 	ormt_soft_delete_init();
 	ormt_stmt_batch_init();
 	ormt_audit_init();
+	ormt_parent_batch_init();
 }

@@ -341,6 +341,91 @@ extern const char *ormt_first_event_name(int16 events);
 /* registry.c: the spec of an orm_triggers function, NULL for another */
 extern const OrmtFuncSpec *ormt_lookup_spec(Oid funcoid);
 
+/*
+ * counter_cache and touch_parent (counters.c, touch.c, parent_batch.c):
+ * a child table's fk columns paired with its parent table's key, and
+ * writes to parent rows applied in key order.
+ */
+typedef struct OrmtParentLink
+{
+	int			nkeys;
+	AttrNumber	fkattnums[INDEX_MAX_KEYS];	/* in the table fired on */
+	Oid			parent_relid;
+	Oid			parent_owner;
+	AttrNumber	keyattnums[INDEX_MAX_KEYS]; /* in the parent */
+	Oid			keytypes[INDEX_MAX_KEYS];	/* base types, the parameters' */
+	int16		keylen[INDEX_MAX_KEYS];
+	bool		keybyval[INDEX_MAX_KEYS];
+	Oid			keycollations[INDEX_MAX_KEYS];
+	Oid			cmpproc[INDEX_MAX_KEYS];	/* btree order, for sorting */
+} OrmtParentLink;
+
+typedef enum OrmtApplyKind
+{
+	ORMT_APPLY_ADD_INT8,		/* counter += int8 delta */
+	ORMT_APPLY_ADD_NUMERIC,		/* counter += numeric delta */
+	ORMT_APPLY_TOUCH			/* column = transaction time, never backwards */
+} OrmtApplyKind;
+
+typedef enum OrmtBatchKind
+{
+	ORMT_BATCH_STATEMENT,		/* applied at the statement's end */
+	ORMT_BATCH_COMMIT			/* applied once, before commit */
+} OrmtBatchKind;
+
+typedef struct OrmtParentTarget
+{
+	MemoryContext cxt;			/* owns this */
+	Oid			tgoid;
+	char	   *tgname;
+	bool		retired;		/* replaced by a newer target of tgoid */
+	OrmtParentLink link;
+	OrmtApplyKind kind;
+	Oid			valuetype;		/* type of the last plan parameter */
+	int32		valuetypmod;	/* TOUCH: the column's precision, or -1 */
+	NameData	valuecol;		/* TOUCH: the column's name */
+	FmgrInfo	cmp[INDEX_MAX_KEYS];
+	SPIPlanPtr	plan;			/* keys $1..$n, value $n+1 */
+} OrmtParentTarget;
+
+typedef struct ParentItem OrmtParentItem;
+
+/* parent_batch.c */
+extern void ormt_parent_batch_init(void);
+extern OrmtParentTarget *ormt_parent_target_create(OrmtTriggerEntry *entry,
+												   const OrmtParentLink *link,
+												   OrmtApplyKind kind,
+												   Oid valuetype,
+												   const char *sql);
+extern MemoryContext ormt_parent_batch_context(OrmtBatchKind kind);
+extern OrmtParentItem *ormt_parent_item(MemoryContext cxt, OrmtParentTarget *t,
+										const Datum *keys);
+extern void ormt_parent_item_set_count(OrmtParentItem *it, int64 count);
+extern void ormt_parent_item_set_sum(MemoryContext cxt, OrmtParentItem *it,
+									 Datum sum);
+extern void ormt_parent_keep(OrmtBatchKind kind, OrmtParentItem *it);
+extern void ormt_parent_apply(OrmtParentItem **items, int n);
+extern bool ormt_parent_touching(Relation rel, AttrNumber attnum);
+
+/* parent_link.c: the fk/parent pairing both functions share */
+extern char *ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,
+									const OrmtArgs *args, OrmtParentLink *link,
+									Relation *parent);
+extern AttrNumber ormt_parent_column(OrmtTriggerEntry *entry, Relation parent,
+									 const char *optname, const char *colname);
+extern bool ormt_parent_key_of(const OrmtParentLink *link, HeapTuple tuple,
+							   TupleDesc tupdesc, Datum *keys);
+extern void ormt_parent_key_where(StringInfo buf, const OrmtParentLink *link,
+								  Relation parent, const char *alias);
+extern void ormt_check_parent_events(OrmtTriggerEntry *entry, TriggerData *trigdata,
+									 bool row_needs_all);
+extern bool ormt_parent_keys_equal(const OrmtParentLink *link, const Datum *a,
+								   const Datum *b);
+extern char *ormt_eq_operator_text(Oid type);
+
+ORMT_DECLARE_TRIGGER_FUNCTION(counter_cache);
+ORMT_DECLARE_TRIGGER_FUNCTION(touch_parent);
+
 /* trigger_cache.c: validate and build into a throwaway entry */
 extern void ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,
 						  TriggerData *trigdata);

@@ -56,6 +56,8 @@ static const OrmtRegistered registry[] = {
 	REGISTER(soft_delete),
 	REGISTER(notify_change),
 	REGISTER(audit),
+	REGISTER(counter_cache),
+	REGISTER(touch_parent),
 };
 
 /* The registered function fn, or NULL when it is not one of ours. */

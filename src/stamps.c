@@ -355,6 +355,10 @@ update_last_modified(PG_FUNCTION_ARGS)
 	{
 		bool		bump = st->always || row_changed(trigdata, &st->changes);
 
+		/* touch_parent's write of a stamp is a change (parent_batch.c) */
+		for (int i = 0; !bump && i < st->nstamps; i++)
+			bump = ormt_parent_touching(trigdata->tg_relation, st->stamps[i].attnum);
+
 		for (int i = 0; i < st->nstamps; i++)
 		{
 			StampColumn *sc = &st->stamps[i];

@@ -14,7 +14,7 @@
 #    the tenth, the same way (leaks into long-lived contexts).
 #
 # To cover a new trigger function, add an entry to @triggers: the columns it
-# needs, its events and the function call (BEFORE or AFTER, ROW, or a
+# needs (and setup SQL for tables it writes to), its events and the function call (BEFORE or AFTER, ROW, or a
 # statement form with its REFERENCING clause in level).  A 1M-row DELETE
 # follows the UPDATEs: soft_delete turns each row's delete into an UPDATE
 # (c has a PL/pgSQL twin doing the same UPDATE, so PostgreSQL's own cost of
@@ -106,6 +106,28 @@ my @triggers = (
 		function => q{orm_triggers.audit()},
 	},
 	{
+		# a million children over a thousand parents of table mp (made by
+		# setup, before m): deltas merged in the statement's batch
+		name    => 'counter_cache row',
+		setup   => 'CREATE TABLE mp (id bigint PRIMARY KEY, cnt bigint NOT NULL DEFAULT 0, '
+		  . 'amount_sum numeric NOT NULL DEFAULT 0, touched_at timestamptz); '
+		  . 'INSERT INTO mp (id) SELECT g FROM generate_series(1, 1000) g;',
+		columns => 'grp bigint GENERATED ALWAYS AS (id % 1000 + 1) STORED, amount numeric DEFAULT 1.5',
+		events  => 'AFTER INSERT OR UPDATE OR DELETE',
+		function => q{orm_triggers.counter_cache('grp', 'parent=mp', 'counter=cnt')},
+	},
+	{
+		name    => 'counter_cache statement delta',
+		events  => 'AFTER INSERT',
+		level   => 'REFERENCING NEW TABLE AS n FOR EACH STATEMENT',
+		function => q{orm_triggers.counter_cache('grp', 'parent=mp', 'counter=amount_sum', 'delta=amount')},
+	},
+	{
+		name    => 'touch_parent row',
+		events  => 'AFTER INSERT OR UPDATE OR DELETE',
+		function => q{orm_triggers.touch_parent('grp', 'parent=mp', 'column=touched_at')},
+	},
+	{
 		name    => 'notify_change row',
 		events  => 'AFTER INSERT OR UPDATE OR DELETE',
 		function => q{orm_triggers.notify_change('columns=code')},
@@ -124,6 +146,7 @@ $node->append_conf('postgresql.conf', "autovacuum = off\nfsync = off\nsynchronou
 $node->start;
 
 my $columns = join(",\n  ", map { $_->{columns} // () } @triggers);
+my $setup   = join("\n", map { $_->{setup} // () } @triggers);
 my $i       = 0;
 my $create  = join("\n",
 	map { sprintf('CREATE TRIGGER t%02d_%s %s ON m %s EXECUTE FUNCTION %s;',
@@ -147,6 +170,7 @@ my $control = join("\n",
 my $sql = <<"SQL";
 \\set ON_ERROR_STOP 1
 CREATE EXTENSION orm_triggers;
+$setup
 CREATE TABLE m (
   id bigint PRIMARY KEY,
   payload text,
@@ -302,6 +326,12 @@ is($node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{SELECT string_agg(op || ':' || n, ' ' ORDER BY op) FROM (SELECT op, count(*) AS n FROM orm_triggers.audit_log GROUP BY op) s}),
 	'INSERT:' . (2 * $rows) . ' UPDATE:' . (8 * $rows), 'the audit log holds every entry');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM c WHERE deleted_at IS NULL'), '0', 'the control table\'s twin marked its rows too');
+# counter_cache and touch_parent: every parent counts its (soft-deleted) rows
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM mp WHERE touched_at IS NULL
+	    OR cnt <> (SELECT count(*) FROM m WHERE grp = mp.id)
+	    OR amount_sum <> (SELECT sum(amount) FROM m WHERE grp = mp.id)}),
+	'0', 'every parent counts and sums its rows, and was touched');
 
 
 $node->stop;

@@ -16,8 +16,9 @@
 #    actor and time) and none without one;
 #  - amcheck (bt_index_parent_check, verify_heapam) finds the audit log
 #    intact too.
-# A later feature adds its own effect to the ledger check (a parent counter
-# equal to the count of children).
+#  - every item_group counter (counter_cache) equals its number of items,
+#    and its touched_at (touch_parent) is the time of one of its committed
+#    writes, no earlier than its last insert.
 use strict;
 use warnings;
 use FindBin;
@@ -37,6 +38,14 @@ $node->safe_psql('postgres', 'CREATE EXTENSION orm_triggers; CREATE EXTENSION am
 	                     actor text NOT NULL, inserted bool NOT NULL,
 	                     txid xid8 NOT NULL DEFAULT pg_current_xact_id());
 	CREATE INDEX ON ledger (id);
+	-- counter_cache and touch_parent: items in 10 groups
+	CREATE TABLE item_group (g int PRIMARY KEY, n int NOT NULL DEFAULT 0, touched_at timestamptz);
+	INSERT INTO item_group (g) SELECT g FROM generate_series(0, 9) g;
+	ALTER TABLE item ADD COLUMN g int GENERATED ALWAYS AS (id % 10) STORED;
+	CREATE TRIGGER item_group_n AFTER INSERT OR UPDATE OR DELETE ON item FOR EACH ROW
+	    EXECUTE FUNCTION orm_triggers.counter_cache('g', 'parent=item_group', 'counter=n');
+	CREATE TRIGGER item_group_touch AFTER INSERT OR UPDATE OR DELETE ON item FOR EACH ROW
+	    EXECUTE FUNCTION orm_triggers.touch_parent('g', 'parent=item_group', 'column=touched_at');
 });
 
 my $tmp    = PostgreSQL::Test::Utils::tempdir;
@@ -114,6 +123,18 @@ is($node->safe_psql('postgres', q{
 	                             row_number() OVER (PARTITION BY key ORDER BY id) AS k
 	                        FROM orm_triggers.audit_log) s WHERE v IS DISTINCT FROM k}),
 	'0', 'the audit log shows versions 1, 2, 3 ... for every row, in log order');
+# counter_cache: every group counts its items; touch_parent: every group
+# was touched by one of its committed writes, no earlier than its last insert
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM item_group p WHERE p.n <> (SELECT count(*) FROM item i WHERE i.g = p.g)}),
+	'0', 'every group counter equals its number of items');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM item_group p
+	 WHERE EXISTS (SELECT 1 FROM item i WHERE i.g = p.g)
+	   AND (p.touched_at IS NULL
+	        OR NOT EXISTS (SELECT 1 FROM ledger l WHERE l.id % 10 = p.g AND l.ts = p.touched_at)
+	        OR p.touched_at < (SELECT max(l.ts) FROM ledger l WHERE l.id % 10 = p.g AND l.inserted))}),
+	'0', 'every group touched by one of its writes, never before its last insert');
 # every btree index (the log may also have others, e.g. BRIN, which amcheck
 # cannot check): item's and ledger's, and the log's primary key
 my $btrees = q{FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam

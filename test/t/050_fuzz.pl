@@ -135,6 +135,22 @@ my @FEATURES = (
 		sql     => \&audit_sql,
 		check   => \&check_audit,
 	},
+	{
+		# counter_cache by part (the partition key, moved by 'move'), into
+		# a parent table made first; row or statement form (the statement
+		# form with a touch_parent row trigger beside it)
+		name    => 'counter',
+		columns => sub { () },
+		pre_ddl => \&counter_pre_ddl,
+		trigger => sub {
+			my ($t) = @_;
+			$t->{counter_statement}
+			  ? ("h_touch AFTER INSERT OR UPDATE OR DELETE", "touch_parent('part', 'parent=$t->{name}_parts', 'column=touched_at')")
+			  : ("h_counter AFTER INSERT OR UPDATE OR DELETE", "counter_cache('part', 'parent=$t->{name}_parts', 'counter=n')");
+		},
+		sql   => \&counter_sql,
+		check => \&check_counter,
+	},
 );
 
 my $node = PostgreSQL::Test::Cluster->new('fuzz');
@@ -270,6 +286,7 @@ sub make_table
 	# rows before the triggers exist get no stamps: give them values
 	for my $f (@{ $t{features} })
 	{
+		$ddl .= $f->{pre_ddl}->(\%t) if $f->{pre_ddl};
 		my ($head, $call) = $f->{trigger}->(\%t);
 		my ($tg, $events) = split / /, $head, 2;
 		$ddl .= "CREATE TRIGGER $tg $events ON $name FOR EACH ROW EXECUTE FUNCTION orm_triggers.$call;\n";
@@ -749,4 +766,42 @@ sub check_audit
 	$stats{'audit replays'}++;
 	push @p, "audit: no entries at all" if !$n;
 	return @p;
+}
+
+# counter_cache: the parent table of the counts by part, and in the
+# statement form the three statement triggers
+sub counter_pre_ddl
+{
+	my ($t) = @_;
+	my $name = $t->{name};
+	$t->{counter_statement} = chance(0.5);
+	my $ddl = "CREATE TABLE ${name}_parts (part int PRIMARY KEY, n bigint NOT NULL DEFAULT 0, touched_at timestamptz);\n"
+	  . "INSERT INTO ${name}_parts (part) SELECT g FROM generate_series(0, 3) g;\n";
+	if ($t->{counter_statement})
+	{
+		for (['i', 'INSERT', 'NEW TABLE AS nt'], ['u', 'UPDATE', 'OLD TABLE AS ot NEW TABLE AS nt'], ['d', 'DELETE', 'OLD TABLE AS ot'])
+		{
+			$ddl .= "CREATE TRIGGER h_counter_$_->[0] AFTER $_->[1] ON $name REFERENCING $_->[2] FOR EACH STATEMENT "
+			  . "EXECUTE FUNCTION orm_triggers.counter_cache('part', 'parent=${name}_parts', 'counter=n');\n";
+		}
+	}
+	return $ddl;
+}
+
+# counter_cache: every part's counter equals its number of rows, inside the
+# statement's transaction
+sub counter_sql
+{
+	my ($t) = @_;
+	my $name = $t->{name};
+	return qq{SELECT '\@counter', p.part, p.n, (SELECT count(*) FROM $name x WHERE x.part = p.part)
+  FROM ${name}_parts p WHERE p.n <> (SELECT count(*) FROM $name x WHERE x.part = p.part);
+};
+}
+
+sub check_counter
+{
+	my ($c) = @_;
+	$stats{'counter checks'}++;
+	return map { "counter differs from the count (part|counter|count): $_" } grep { /^\@counter\|/ } split /\n/, $c->{out};
 }
