@@ -103,13 +103,17 @@ ormt_audit_build(OrmtTriggerEntry *entry, TriggerData *trigdata, const OrmtArgs 
 	st->full = ormt_option_bool(entry, args, "full", false);
 	ormt_mark_option_columns(entry, rel, args, "exclude", excluded);
 
-	/* logged columns, by name: dropped ones never */
+	/*
+	 * logged columns, by name: dropped ones never, nor virtual generated ones
+	 * (a trigger's rows hold no value for them)
+	 */
 	st->cols.cols = palloc(sizeof(OrmtJsonColumn) * Max(tupdesc->natts, 1));
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 
-		if (att->attisdropped || excluded[att->attnum])
+		if (att->attisdropped || ormt_attr_is_virtual(att) ||
+			excluded[att->attnum])
 			continue;
 		ormt_json_column_init(&st->cols.cols[st->cols.ncols++], att);
 	}

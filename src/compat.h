@@ -2,7 +2,7 @@
  *
  * compat.h
  *		Every difference between the PostgreSQL major versions orm_triggers
- *		builds against (13 to 18), as macros.  Function bodies never test
+ *		builds against (15 to 18), as macros.  Function bodies never test
  *		PG_VERSION_NUM themselves.
  *
  * Copyright (c) 2026, orm_triggers developers
@@ -12,53 +12,51 @@
 #ifndef ORMT_COMPAT_H
 #define ORMT_COMPAT_H
 
-#if PG_VERSION_NUM < 130000
-#error "orm_triggers requires PostgreSQL 13 or later"
+#if PG_VERSION_NUM < 150000
+#error "orm_triggers requires PostgreSQL 15 or later"
 #endif
 
 /*
- * Reserving the "orm_triggers." prefix for our settings: PostgreSQL 15
- * renamed EmitWarningsOnPlaceholders and made it reject unknown names.
+ * A function that never returns, written before the declaration
+ * ("extern ORMT_NORETURN void f(...)"): PostgreSQL 18 replaced the trailing
+ * pg_attribute_noreturn() with a leading pg_noreturn; before 18 the GCC
+ * attribute is accepted in front as well.
  */
-#if PG_VERSION_NUM >= 150000
-#define ormt_reserve_guc_prefix(prefix) MarkGUCPrefixReserved(prefix)
+#if PG_VERSION_NUM >= 180000
+#define ORMT_NORETURN pg_noreturn
 #else
-#define ormt_reserve_guc_prefix(prefix) EmitWarningsOnPlaceholders(prefix)
+#define ORMT_NORETURN pg_attribute_noreturn()
 #endif
 
 /*
- * MERGE (PostgreSQL 15) keeps a list of actions per result relation; before
- * it there is no MERGE, so no actions.
+ * ExecutorRun_hook: PostgreSQL 18 dropped execute_once.  A hook is declared
+ * with ORMT_EXECUTOR_RUN_PARAMS and passes them on with
+ * ORMT_EXECUTOR_RUN_ARGS.
  */
-#if PG_VERSION_NUM >= 150000
-#define ormt_merge_actions(mt, i) \
-	((mt)->operation == CMD_MERGE ? (List *) list_nth((mt)->mergeActionLists, (i)) : NIL)
-#define ormt_merge_action_type(lc) (((MergeAction *) lfirst(lc))->commandType)
+#if PG_VERSION_NUM >= 180000
+#define ORMT_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count
+#define ORMT_EXECUTOR_RUN_ARGS \
+	queryDesc, direction, count
 #else
-#define ormt_merge_actions(mt, i) NIL
-#define ormt_merge_action_type(lc) CMD_UNKNOWN
+#define ORMT_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count, \
+	bool execute_once
+#define ORMT_EXECUTOR_RUN_ARGS \
+	queryDesc, direction, count, execute_once
 #endif
 
 /*
- * ProcessUtility_hook: PostgreSQL 14 added readOnlyTree.  A hook is
+ * ProcessUtility_hook's parameters (unchanged from 15 to 18): a hook is
  * declared with ORMT_PROCESS_UTILITY_PARAMS and passes them on with
- * ORMT_PROCESS_UTILITY_ARGS.
+ * ORMT_PROCESS_UTILITY_ARGS, so a change in a later major stays here.
  */
-#if PG_VERSION_NUM >= 140000
 #define ORMT_PROCESS_UTILITY_PARAMS \
 	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
 	ProcessUtilityContext context, ParamListInfo params, \
 	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
 #define ORMT_PROCESS_UTILITY_ARGS \
 	pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
-#else
-#define ORMT_PROCESS_UTILITY_PARAMS \
-	PlannedStmt *pstmt, const char *queryString, \
-	ProcessUtilityContext context, ParamListInfo params, \
-	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
-#define ORMT_PROCESS_UTILITY_ARGS \
-	pstmt, queryString, context, params, queryEnv, dest, qc
-#endif
 
 /*
  * A possibly qualified SQL name as a list of String nodes: PostgreSQL 16
@@ -70,6 +68,18 @@
 	stringToQualifiedNameList((s), (Node *) &(ErrorSaveContext) {T_ErrorSaveContext})
 #else
 #define ormt_parse_qualified_name(s) stringToQualifiedNameList(s)
+#endif
+
+/*
+ * Virtual generated columns (PostgreSQL 18, its default kind of generated
+ * column) are computed when a query reads them, never for a trigger: a
+ * trigger's tuples hold no value for them.  Before 18 there are none.
+ */
+#if PG_VERSION_NUM >= 180000
+#define ormt_attr_is_virtual(att) \
+	((att)->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+#else
+#define ormt_attr_is_virtual(att) false
 #endif
 
 /*
@@ -95,32 +105,6 @@
 #else
 #define ormt_insert_index_tuples(rri, slot, estate) \
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
-#endif
-
-/*
- * A function that does not return: PostgreSQL 18 replaced
- * pg_attribute_noreturn(), written after the declarator, with pg_noreturn,
- * written before the declaration.  Write ORMT_NORETURN before it.
- */
-#if PG_VERSION_NUM >= 180000
-#define ORMT_NORETURN pg_noreturn
-#else
-#define ORMT_NORETURN pg_attribute_noreturn()
-#endif
-
-/*
- * ExecutorRun_hook: PostgreSQL 18 dropped execute_once.  A hook is declared
- * with ORMT_EXECUTOR_RUN_PARAMS and passes them on with
- * ORMT_EXECUTOR_RUN_ARGS.
- */
-#if PG_VERSION_NUM >= 180000
-#define ORMT_EXECUTOR_RUN_PARAMS \
-	QueryDesc *queryDesc, ScanDirection direction, uint64 count
-#define ORMT_EXECUTOR_RUN_ARGS queryDesc, direction, count
-#else
-#define ORMT_EXECUTOR_RUN_PARAMS \
-	QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once
-#define ORMT_EXECUTOR_RUN_ARGS queryDesc, direction, count, execute_once
 #endif
 
 /*

@@ -138,15 +138,24 @@ ormt_notify_change_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	{
 		AttrNumber	attnum = ormt_resolve_column(entry, rel, lfirst(lc), true);
 
+		if (ormt_attr_is_virtual(TupleDescAttr(tupdesc, attnum - 1)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+					 errmsg("column \"%s\" named by trigger \"%s\" on table \"%s\" is a virtual generated column",
+							(char *) lfirst(lc), entry->tgname, entry->relname),
+					 errdetail("PostgreSQL computes a virtual generated column only when a query reads it, never for a trigger, so orm_triggers.notify_change has no value to send."),
+					 errhint("Name the columns it is computed from, or make it a STORED generated column."),
+					 ormt_errtablecol(entry, (char *) lfirst(lc))));
 		json_column_init(&st->values[i++], TupleDescAttr(tupdesc, attnum - 1));
 	}
 
+	/* the changed list: never a virtual generated column (no value) */
 	st->cols = palloc(sizeof(JsonColumn) * Max(tupdesc->natts, 1));
 	for (i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 
-		if (!att->attisdropped)
+		if (!att->attisdropped && !ormt_attr_is_virtual(att))
 			json_column_init(&st->cols[st->ncols++], att);
 	}
 	entry->data = st;

@@ -66,7 +66,7 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
-	ormt_reserve_guc_prefix("orm_triggers");
+	MarkGUCPrefixReserved("orm_triggers");
 	ormt_soft_delete_init();
 	ormt_stmt_batch_init();
 	ormt_audit_init();

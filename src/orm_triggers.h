@@ -161,7 +161,7 @@ extern int	ormt_mark_option_columns(OrmtTriggerEntry *entry, Relation rel,
 									 const OrmtArgs *args, const char *name,
 									 bool *mark);
 extern void ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip);
-ORMT_NORETURN extern void ormt_column_type_error(OrmtTriggerEntry *entry,
+extern ORMT_NORETURN void ormt_column_type_error(OrmtTriggerEntry *entry,
 												Relation rel,
 												AttrNumber attnum,
 												const char *expected);

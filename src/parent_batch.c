@@ -629,17 +629,16 @@ flush_commit_batch_if_autocommit(void)
 }
 
 static void
-pb_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-			   bool execute_once)
+pb_ExecutorRun(ORMT_EXECUTOR_RUN_PARAMS)
 {
 	nesting++;
 	runs++;
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(ORMT_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(ORMT_EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

@@ -142,12 +142,17 @@ scan_modify_table(PlannedStmt *stmt, Plan *plan, Oid relid,
 				*updates = true;
 			else if (mt->operation == CMD_DELETE)
 				*deletes = true;
-			foreach(alc, ormt_merge_actions(mt, i))
+			if (mt->operation == CMD_MERGE)
 			{
-				if (ormt_merge_action_type(alc) == CMD_UPDATE)
-					*updates = true;
-				else if (ormt_merge_action_type(alc) == CMD_DELETE)
-					*deletes = true;
+				foreach(alc, (List *) list_nth(mt->mergeActionLists, i))
+				{
+					CmdType		action = ((MergeAction *) lfirst(alc))->commandType;
+
+					if (action == CMD_UPDATE)
+						*updates = true;
+					else if (action == CMD_DELETE)
+						*deletes = true;
+				}
 			}
 		}
 		i++;
