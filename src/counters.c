@@ -87,7 +87,8 @@ typedef struct CounterState
 	Oid			delta_type;		/* base type of the delta column */
 	SPIPlanPtr	lock_plan;		/* TRUNCATE: lock the parents in key order */
 	SPIPlanPtr	reset_plan;		/* TRUNCATE: set the counters to zero */
-	SPIPlanPtr	exists_plan;	/* ON UPDATE CASCADE: does the old parent exist */
+	SPIPlanPtr	exists_plan;	/* ON UPDATE CASCADE: does the old parent
+								 * exist */
 	OrmtParentTarget *target;	/* made on first fire */
 } CounterState;
 

@@ -123,8 +123,9 @@ struct OrmtTriggerEntry
 	const OrmtFuncSpec *spec;	/* the function this entry was built for */
 	Oid			relid;			/* relation the trigger fires on */
 	int			ndeps;
-	Oid			deps[ORMT_MAX_DEPENDENCIES];	/* relations whose invalidation
-												 * makes this entry stale */
+	Oid			deps[ORMT_MAX_DEPENDENCIES];	/* relations whose
+												 * invalidation makes this
+												 * entry stale */
 	int			nplans;
 	SPIPlanPtr	plans[ORMT_MAX_PLANS];	/* saved plans, freed on rebuild */
 	MemoryContext cxt;			/* owns everything below */
@@ -162,9 +163,9 @@ extern int	ormt_mark_option_columns(OrmtTriggerEntry *entry, Relation rel,
 									 bool *mark);
 extern void ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip);
 extern ORMT_NORETURN void ormt_column_type_error(OrmtTriggerEntry *entry,
-												Relation rel,
-												AttrNumber attnum,
-												const char *expected);
+												 Relation rel,
+												 AttrNumber attnum,
+												 const char *expected);
 
 /* firing context and arguments, for trigger_cache.c (spec.c) */
 extern void ormt_check_firing_context(const OrmtTriggerEntry *entry,

@@ -351,7 +351,11 @@ ormt_parent_apply(ParentItem **items, int n)
 				break;
 			case ORMT_APPLY_TOUCH:
 				values[t->link.nkeys] = ormt_now_as(t->valuetype);
-				/* rounded as the column stores it, so the next touch is a no-op */
+
+				/*
+				 * rounded as the column stores it, so the next touch is a
+				 * no-op
+				 */
 				if (t->valuetypmod >= 0 && t->valuetype == TIMESTAMPTZOID)
 					values[t->link.nkeys] = DirectFunctionCall2(timestamptz_scale,
 																values[t->link.nkeys],

@@ -201,7 +201,7 @@ ormt_parent_link_build(OrmtTriggerEntry *entry, Relation rel,
 		pk = palloc(sizeof(AttrNumber) * Max(npk, 1));
 		foreach(lc, keycols)
 			pk[foreach_current_index(lc)] =
-				ormt_parent_column(entry, parent, "parent_key", (char *) lfirst(lc));
+			ormt_parent_column(entry, parent, "parent_key", (char *) lfirst(lc));
 	}
 	else
 	{
@@ -295,4 +295,3 @@ ormt_parent_keys_equal(const OrmtParentLink *link, const Datum *a, const Datum *
 			return false;
 	return true;
 }
-

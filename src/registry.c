@@ -201,6 +201,7 @@ ormt_row_trigger_clause(PG_FUNCTION_ARGS)
 
 		if (strcmp(spec->name, name) != 0 || !spec->row_ok)
 			continue;
+
 		/*
 		 * A row trigger: every event the function takes but TRUNCATE, in the
 		 * order pg_get_triggerdef() prints them, so that attach() recognises

@@ -255,7 +255,8 @@ typedef struct SoftDeleteState
 	AttrNumber	attnum;
 	Oid			basetype;		/* BOOLOID, or a type ormt_now_as() makes */
 	bool		delete_on_repeat;
-	SPIPlanPtr	plan;			/* UPDATE ONLY leaf SET col = $1 WHERE ctid = $2 */
+	SPIPlanPtr	plan;			/* UPDATE ONLY leaf SET col = $1 WHERE ctid =
+								 * $2 */
 } SoftDeleteState;
 
 static const char *const on_repeat_choices[] = {"ignore", "delete", NULL};

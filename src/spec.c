@@ -33,6 +33,7 @@ static const struct
 	TriggerEvent event;			/* TRIGGER_EVENT_* */
 	const char *name;
 }			event_names[] =
+
 {
 	{TRIGGER_TYPE_INSERT, TRIGGER_EVENT_INSERT, "INSERT"},
 	{TRIGGER_TYPE_UPDATE, TRIGGER_EVENT_UPDATE, "UPDATE"},

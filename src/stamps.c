@@ -672,6 +672,7 @@ actor_value(OrmtTriggerEntry *entry, ActorState *st)
 	ctx.entry = entry;
 	ctx.st = st;
 	ctx.text = text;
+
 	ctx.from_setting = from_setting;
 	errcallback.callback = actor_error_callback;
 	errcallback.arg = &ctx;

@@ -329,8 +329,8 @@ ormt_trigger_entry(FunctionCallInfo fcinfo, const OrmtFuncSpec *spec,
 	}
 
 	/*
-	 * (Re)build.  Forget the old state first, so that if anything below
-	 * fails the entry is left invalid and empty, never half-built.
+	 * (Re)build.  Forget the old state first, so that if anything below fails
+	 * the entry is left invalid and empty, never half-built.
 	 */
 	entry_release(entry);
 	entry->dropped = false;
@@ -355,8 +355,8 @@ ormt_trigger_entry(FunctionCallInfo fcinfo, const OrmtFuncSpec *spec,
 
 	/*
 	 * Catalog lookups during the build accept invalidation messages.  One
-	 * that concerned this entry may have come after part of it was read:
-	 * use what was built for this call, and rebuild at the next.
+	 * that concerned this entry may have come after part of it was read: use
+	 * what was built for this call, and rebuild at the next.
 	 */
 	entry->valid = (entry->invalidations == invalidations);
 	fcinfo->flinfo->fn_extra = entry;
