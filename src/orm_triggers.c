@@ -66,6 +66,7 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	ormt_versioning_init();
 	ormt_reserve_guc_prefix("orm_triggers");
 	ormt_soft_delete_init();
 	ormt_audit_init();

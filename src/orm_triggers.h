@@ -201,6 +201,10 @@ ORMT_DECLARE_TRIGGER_FUNCTION(soft_delete);
 ORMT_DECLARE_TRIGGER_FUNCTION(notify_change);
 ORMT_DECLARE_TRIGGER_FUNCTION(audit);
 
+/* versioning.c: versioning() and the orm_triggers.system_time setting */
+ORMT_DECLARE_TRIGGER_FUNCTION(versioning);
+extern void ormt_versioning_init(void);
+
 /* trigger_cache.c: validate and build into a throwaway entry */
 extern void ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,
 						  TriggerData *trigdata);

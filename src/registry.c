@@ -59,6 +59,7 @@ static const OrmtRegistered registry[] = {
 	REGISTER(soft_delete),
 	REGISTER(notify_change),
 	REGISTER(audit),
+	REGISTER(versioning),
 };
 
 /* The registered function fn, or NULL when it is not one of ours. */

@@ -1,0 +1,893 @@
+/*-------------------------------------------------------------------------
+ *
+ * versioning.c
+ *		versioning: system-versioned rows (SQL:2011 system versioning, a
+ *		drop-in for temporal_tables), and orm_triggers.set_system_time().
+ *
+ * A BEFORE ROW trigger: the current row carries its period [start, end)
+ * (a tstzrange or tsrange column, or two timestamp columns named by start=
+ * and end=); every version it supersedes goes to the history table with
+ * its period closed.  The new row is returned with its period set, without
+ * SPI; the history row is written through one INSERT planned once per
+ * trigger, as the history table's owner.
+ *
+ * One version per row per transaction.  A row whose current version was
+ * written by this transaction (xmin is one of ours, subtransactions
+ * included) makes no new history row.  A version whose history row this
+ * transaction already wrote (row movement between partitions fires BEFORE
+ * UPDATE and then BEFORE DELETE on the same old row; soft_delete turns a
+ * DELETE into an UPDATE of the same old row) is not written twice: the
+ * last few written (table, TID, subtransaction) are remembered.
+ *
+ * The system time T is the transaction start, or the value of
+ * orm_triggers.system_time, which set_system_time() sets as a session
+ * setting: a rollback of the (sub)transaction that set it undoes it.
+ *
+ * Copyright (c) 2026, orm_triggers developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rangetypes.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "orm_triggers.h"
+
+PG_FUNCTION_INFO_V1(versioning);
+PG_FUNCTION_INFO_V1(ormt_set_system_time);
+
+/*
+ * SQLSTATE 2201H, "invalid row version" in SQL:2011 (temporal_tables
+ * raises it too); PostgreSQL's errcodes.h has no name for it.
+ */
+#define ORMT_ERRCODE_INVALID_ROW_VERSION MAKE_SQLSTATE('2','2','0','1','H')
+
+/* ------------------------------------------------------------------------
+ * orm_triggers.system_time
+ * ------------------------------------------------------------------------
+ */
+static char *system_time_text = NULL;
+static bool system_time_set = false;
+static TimestampTz system_time_value = 0;
+
+static bool
+system_time_check(char **newval, void **extra, GucSource source)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	TimestampTz ts = 0;
+	bool		ok = true;
+	TimestampTz *result;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		*extra = NULL;
+		return true;
+	}
+	PG_TRY();
+	{
+		ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+													 CStringGetDatum(*newval),
+													 ObjectIdGetDatum(InvalidOid),
+													 Int32GetDatum(-1)));
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	if (!ok || TIMESTAMP_NOT_FINITE(ts))
+	{
+		GUC_check_errdetail("orm_triggers.system_time must be a finite timestamp with time zone, or empty.");
+		return false;
+	}
+	result = (TimestampTz *) malloc(sizeof(TimestampTz));
+	if (result == NULL)
+		return false;
+	*result = ts;
+	*extra = result;
+	return true;
+}
+
+static void
+system_time_assign(const char *newval, void *extra)
+{
+	system_time_set = (extra != NULL);
+	system_time_value = extra ? *(TimestampTz *) extra : 0;
+}
+
+void
+ormt_versioning_init(void)
+{
+	DefineCustomStringVariable("orm_triggers.system_time",
+							   "The system time versioning triggers use instead of the transaction start time.",
+							   "Set with orm_triggers.set_system_time(); empty means the transaction start time.",
+							   &system_time_text,
+							   "",
+							   PGC_USERSET,
+							   GUC_NOT_IN_SAMPLE,
+							   system_time_check, system_time_assign, NULL);
+}
+
+/*
+ * orm_triggers.set_system_time(timestamptz) -> void
+ *
+ * Makes versioning triggers use ts as the system time for the rest of the
+ * session; NULL goes back to the transaction start time.  A session
+ * setting: undone by a rollback of the transaction or savepoint that set it.
+ */
+Datum
+ormt_set_system_time(PG_FUNCTION_ARGS)
+{
+	const char *value = "";
+
+	if (!PG_ARGISNULL(0))
+	{
+		TimestampTz ts = PG_GETARG_TIMESTAMPTZ(0);
+		struct pg_tm tm;
+		fsec_t		fsec;
+		char		buf[MAXDATELEN + 1];
+
+		if (TIMESTAMP_NOT_FINITE(ts))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("system time must be finite"),
+					 errhint("Pass a finite timestamp, or NULL to use the transaction start time again.")));
+		/* in UTC and ISO form: read back the same whatever DateStyle */
+		if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		EncodeDateTime(&tm, fsec, true, 0, NULL, USE_ISO_DATES, buf);
+		value = pstrdup(buf);
+	}
+	(void) set_config_option("orm_triggers.system_time", value,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET,
+							 true, 0, false);
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------------
+ * versioning(period_col, history_table [, 'true'|'false'] [, options])
+ * versioning(history_table, 'start=col', 'end=col' [, options])
+ *
+ * BEFORE INSERT OR UPDATE OR DELETE, FOR EACH ROW; or BEFORE TRUNCATE,
+ * FOR EACH STATEMENT.
+ *
+ * INSERT: the period becomes [T, infinity), whatever was written.
+ * UPDATE, DELETE of a version older than the transaction: it goes to the
+ * history table with the period [start, T); an UPDATE's new row gets
+ * [T, infinity).  A version written by this transaction makes no history
+ * row and keeps its period.  A no-op UPDATE (no column changed but the
+ * period, excluded columns and those other orm_triggers stamping triggers
+ * write) makes no version unless always=true.  T not after the old start:
+ * 2201H, or with adjust (third argument 'true', or adjust=true) a warning
+ * and start + 1 microsecond.
+ * TRUNCATE: every current version goes to history, closed at T.
+ * ------------------------------------------------------------------------
+ */
+#define WRITTEN_RING 16
+
+typedef struct WrittenVersion
+{
+	Oid			relid;			/* the leaf the row was in */
+	ItemPointerData tid;		/* the superseded version */
+	TransactionId xid;			/* the (sub)transaction that wrote history */
+	int64		start;			/* the start of the version that replaced it */
+} WrittenVersion;
+
+static WrittenVersion written[WRITTEN_RING];
+static int	written_next = 0;
+
+typedef struct VersioningState
+{
+	bool		truncate_form;	/* BEFORE TRUNCATE FOR EACH STATEMENT */
+	bool		range;			/* period is a range column */
+	bool		with_tz;		/* timestamptz (tstzrange) or timestamp */
+	AttrNumber	period;			/* range: the column */
+	AttrNumber	start;			/* start=/end= columns */
+	AttrNumber	end;
+	TypeCacheEntry *typcache;	/* range: the range type */
+	bool		adjust;
+	bool		always;
+	int			ncompare;		/* columns whose change makes a version */
+	AttrNumber *compare;
+	Oid			histrelid;
+	Oid			histowner;
+	int			nparams;		/* INSERT parameters: copied columns */
+	AttrNumber *param_src;		/* base attnum of each */
+	int			period_param;	/* parameter of the period (range) */
+	int			start_param;	/* or of start and end */
+	int			end_param;
+	SPIPlanPtr	plan;
+	char	   *tablename;		/* partition root, for messages */
+	char	   *histname;		/* schema.table, for messages */
+	/* T as the column's type, for one transaction start and system time */
+	bool		have_now;
+	TimestampTz now_for;
+	pg_tz	   *now_tz;
+	int64		now;
+} VersioningState;
+
+static const OrmtOptionDef versioning_options[] = {
+	{"adjust", ORMT_OPT_BOOL, NULL},
+	{"always", ORMT_OPT_BOOL, NULL},
+	{"exclude", ORMT_OPT_COLUMNS, NULL},
+	{"start", ORMT_OPT_COLUMNS, NULL},
+	{"end", ORMT_OPT_COLUMNS, NULL},
+	{NULL}
+};
+
+const OrmtFuncSpec ormt_versioning_spec = {
+	.name = "versioning",
+	.timing = TRIGGER_TYPE_BEFORE,
+	.row_ok = true,
+	.statement_ok = true,
+	.events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE |
+	TRIGGER_TYPE_TRUNCATE,
+	.required_events = 0,		/* per level, checked in the build */
+	.min_columns = 1,
+	.max_columns = 3,
+	.options = versioning_options,
+};
+
+static const char *
+usage(void)
+{
+	return "CREATE TRIGGER versioning BEFORE INSERT OR UPDATE OR DELETE ON t FOR EACH ROW EXECUTE FUNCTION orm_triggers.versioning('sys_period', 't_history')";
+}
+
+/* The single column of a start=/end= option. */
+static AttrNumber
+period_bound_column(OrmtTriggerEntry *entry, Relation rel, const OrmtArgs *args,
+					const char *opt)
+{
+	List	   *cols = ormt_option_columns(args, opt);
+
+	if (list_length(cols) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" of trigger \"%s\" on table \"%s\" must name one column",
+						opt, entry->tgname, entry->relname),
+				 errhint("Write '%s=column'.", opt)));
+	return ormt_resolve_column(entry, rel, (char *) linitial(cols), false);
+}
+
+static bool
+is_adjust_word(const char *s, bool *value)
+{
+	if (pg_strcasecmp(s, "true") == 0)
+		*value = true;
+	else if (pg_strcasecmp(s, "false") == 0)
+		*value = false;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * The history table's column named like base column att, checked: same
+ * type, not generated.  0 when history has no such column.
+ */
+static AttrNumber
+history_column(OrmtTriggerEntry *entry, VersioningState *st, Relation hist,
+			   Form_pg_attribute att, bool required)
+{
+	TupleDesc	hdesc = RelationGetDescr(hist);
+
+	for (int i = 0; i < hdesc->natts; i++)
+	{
+		Form_pg_attribute hatt = TupleDescAttr(hdesc, i);
+
+		if (hatt->attisdropped || strcmp(NameStr(hatt->attname), NameStr(att->attname)) != 0)
+			continue;
+		if (hatt->attgenerated)
+		{
+			if (required)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+						 errmsg("column \"%s\" of history table \"%s\" of trigger \"%s\" on table \"%s\" is a generated column",
+								NameStr(att->attname), st->histname, entry->tgname, st->tablename),
+						 errtablecol(hist, hatt->attnum),
+						 errhint("Make it a plain column of type %s.",
+								 format_type_with_typemod(att->atttypid, att->atttypmod))));
+			return 0;			/* computed by history itself */
+		}
+		if (hatt->atttypid != att->atttypid)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of history table \"%s\" has type %s, but column \"%s\" of table \"%s\" has type %s",
+							NameStr(hatt->attname), st->histname,
+							format_type_with_typemod(hatt->atttypid, hatt->atttypmod),
+							NameStr(att->attname), st->tablename,
+							format_type_with_typemod(att->atttypid, att->atttypmod)),
+					 errdetail("Trigger \"%s\" copies each version of a row into the history table's columns of the same names.",
+							   entry->tgname),
+					 errtablecol(hist, hatt->attnum),
+					 errhint("ALTER TABLE %s ALTER COLUMN %s TYPE %s.", st->histname,
+							 quote_identifier(NameStr(hatt->attname)),
+							 format_type_with_typemod(att->atttypid, att->atttypmod))));
+		return hatt->attnum;
+	}
+	if (required)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("history table \"%s\" of trigger \"%s\" on table \"%s\" has no period column \"%s\"",
+						st->histname, entry->tgname, st->tablename, NameStr(att->attname)),
+				 errtable(hist),
+				 errhint("ALTER TABLE %s ADD COLUMN %s %s.", st->histname,
+						 quote_identifier(NameStr(att->attname)),
+						 format_type_with_typemod(att->atttypid, att->atttypmod))));
+	return 0;
+}
+
+/*
+ * The history INSERT: every base column that history has (by name),
+ * OVERRIDING SYSTEM VALUE for identity columns of history; the others get
+ * their defaults.  The TRUNCATE form selects the current rows instead.
+ */
+static void
+build_history_insert(OrmtTriggerEntry *entry, VersioningState *st,
+					 Relation rel, Relation hist)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData cols;
+	StringInfoData vals;
+	Oid		   *argtypes = palloc(sizeof(Oid) * (desc->natts + 1));
+	char	   *histq;
+	char	   *relq;
+	const char *rangefn = st->with_tz ? "pg_catalog.tstzrange" : "pg_catalog.tsrange";
+
+	initStringInfo(&cols);
+	initStringInfo(&vals);
+	st->param_src = palloc(sizeof(AttrNumber) * desc->natts);
+	st->nparams = 0;
+	st->period_param = st->start_param = st->end_param = -1;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		is_period = (att->attnum == st->period || att->attnum == st->start ||
+								 att->attnum == st->end);
+		AttrNumber h;
+		const char *name = quote_identifier(NameStr(att->attname));
+
+		if (att->attisdropped)
+			continue;
+		h = history_column(entry, st, hist, att, is_period);
+		if (h == 0)
+			continue;
+		if (att->attnum == st->period)
+			st->period_param = st->nparams;
+		else if (att->attnum == st->start)
+			st->start_param = st->nparams;
+		else if (att->attnum == st->end)
+			st->end_param = st->nparams;
+		st->param_src[st->nparams] = att->attnum;
+		argtypes[st->nparams] = att->atttypid;
+		st->nparams++;
+		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", name);
+		if (!st->truncate_form)
+			appendStringInfo(&vals, "%s$%d", vals.len ? ", " : "", st->nparams);
+		else if (att->attnum == st->period)
+			appendStringInfo(&vals, "%sCASE WHEN pg_catalog.lower(%s) OPERATOR(pg_catalog.>) $1 THEN %s(pg_catalog.lower(%s), pg_catalog.lower(%s) OPERATOR(pg_catalog.+) '1 microsecond'::pg_catalog.interval, '[)') ELSE %s(pg_catalog.lower(%s), $1, '[)') END",
+							 vals.len ? ", " : "", name, rangefn, name, name, rangefn, name);
+		else if (att->attnum == st->end)
+			appendStringInfo(&vals, "%sCASE WHEN %s OPERATOR(pg_catalog.>) $1 THEN %s OPERATOR(pg_catalog.+) '1 microsecond'::pg_catalog.interval ELSE $1 END",
+							 vals.len ? ", " : "", quote_identifier(get_attname(RelationGetRelid(rel), st->start, false)),
+							 quote_identifier(get_attname(RelationGetRelid(rel), st->start, false)));
+		else
+			appendStringInfo(&vals, "%s%s", vals.len ? ", " : "", name);
+	}
+	histq = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(hist)),
+									   RelationGetRelationName(hist));
+	relq = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+	if (!st->truncate_form)
+		st->plan = ormt_cache_prepare(entry,
+									  psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES (%s)",
+											   histq, cols.data, vals.data),
+									  st->nparams, argtypes, 0);
+	else
+	{
+		/*
+		 * Versions that began at T were written by this transaction: no
+		 * older version to close.
+		 */
+		const char *startexpr = st->range ?
+			psprintf("pg_catalog.lower(%s)", quote_identifier(get_attname(RelationGetRelid(rel), st->period, false))) :
+			quote_identifier(get_attname(RelationGetRelid(rel), st->start, false));
+
+		argtypes[0] = st->with_tz ? TIMESTAMPTZOID : TIMESTAMPOID;
+		st->plan = ormt_cache_prepare(entry,
+									  psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s WHERE %s IS DISTINCT FROM $1",
+											   histq, cols.data, vals.data, relq, startexpr),
+									  1, argtypes, 0);
+	}
+}
+
+void
+ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
+					  const OrmtArgs *args)
+{
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	desc = RelationGetDescr(rel);
+	VersioningState *st = palloc0(sizeof(VersioningState));
+	int16		tgtype = trigdata->tg_trigger->tgtype;
+	bool		has_start = ormt_option(args, "start") != NULL;
+	bool		has_end = ormt_option(args, "end") != NULL;
+	int			npositional = has_start ? 1 : 2;
+	const char *histarg;
+	bool		adjust_word = false;
+	bool	   *skip;
+	Oid			root;
+	Relation	hist;
+	ListCell   *lc;
+
+	root = ormt_partition_root(rel);
+	st->tablename = get_rel_name(root);
+	if (st->tablename == NULL)
+		elog(ERROR, "cache lookup failed for relation %u", root);
+
+	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("trigger \"%s\" on \"%s\" cannot version rows of a foreign table",
+						entry->tgname, entry->relname),
+				 errdetail("orm_triggers.versioning tells the versions written by this transaction by their transaction ids."),
+				 errhint("Attach the trigger to the table on the remote server.")));
+
+	st->truncate_form = !TRIGGER_FOR_ROW(tgtype);
+	if (st->truncate_form && (tgtype & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on table \"%s\" must be fired FOR EACH ROW on INSERT, UPDATE and DELETE",
+						entry->tgname, entry->relname),
+				 errdetail("The statement-level form of orm_triggers.versioning handles TRUNCATE only."),
+				 errhint("Create it as: %s; and for TRUNCATE: CREATE TRIGGER ... BEFORE TRUNCATE ON t FOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.versioning(...) with the same arguments.",
+						 usage())));
+	if (!st->truncate_form &&
+		(tgtype & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE)) !=
+		(TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on table \"%s\" must be fired on INSERT, UPDATE and DELETE",
+						entry->tgname, entry->relname),
+				 errdetail("Without all three some versions would get no period or never reach the history table."),
+				 errhint("Create it as: %s.", usage())));
+
+	/* arguments: [period,] history [, true|false] */
+	if (has_start != has_end)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trigger \"%s\" on table \"%s\" needs both start= and end=",
+						entry->tgname, entry->relname),
+				 errhint("Write versioning('history_table', 'start=valid_from', 'end=valid_to'), or name one range column: versioning('sys_period', 'history_table').")));
+	if (args->ncolumns == npositional + 1 &&
+		is_adjust_word(args->columns[npositional], &adjust_word))
+		st->adjust = adjust_word;
+	else if (args->ncolumns != npositional)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trigger \"%s\" on table \"%s\" has %d arguments before its options, expected %s",
+						entry->tgname, entry->relname, args->ncolumns,
+						has_start ? "the history table" : "a period column and the history table"),
+				 args->ncolumns == npositional + 1 ?
+				 errdetail("The argument after the history table must be 'true' or 'false' (adjust), not \"%s\".",
+						   args->columns[npositional]) : 0,
+				 errhint("Write %s.", has_start ?
+						 "versioning('history_table', 'start=valid_from', 'end=valid_to' [, 'adjust=true'])" :
+						 "versioning('sys_period', 'history_table' [, 'true'])")));
+	if (ormt_option(args, "adjust") != NULL)
+	{
+		if (args->ncolumns == npositional + 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("trigger \"%s\" on table \"%s\" gives adjust twice",
+							entry->tgname, entry->relname),
+					 errhint("Write either the third argument 'true' or 'adjust=true'.")));
+		st->adjust = ormt_option_bool(entry, args, "adjust", false);
+	}
+	st->always = ormt_option_bool(entry, args, "always", false);
+
+	/* the period */
+	if (has_start)
+	{
+		Oid			stype;
+		Oid			etype;
+
+		st->range = false;
+		st->start = period_bound_column(entry, rel, args, "start");
+		st->end = period_bound_column(entry, rel, args, "end");
+		if (st->start == st->end)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("trigger \"%s\" on table \"%s\" names column \"%s\" as both start and end",
+							entry->tgname, entry->relname, get_attname(RelationGetRelid(rel), st->start, false)),
+					 errhint("Name two columns.")));
+		stype = TupleDescAttr(desc, st->start - 1)->atttypid;
+		etype = TupleDescAttr(desc, st->end - 1)->atttypid;
+		if (stype != TIMESTAMPTZOID && stype != TIMESTAMPOID)
+			ormt_column_type_error(entry, rel, st->start, "a timestamptz or timestamp column");
+		if (etype != stype)
+			ormt_column_type_error(entry, rel, st->end,
+								   stype == TIMESTAMPTZOID ? "a timestamptz column, as the start column is" :
+								   "a timestamp column, as the start column is");
+		st->with_tz = (stype == TIMESTAMPTZOID);
+		histarg = args->columns[0];
+	}
+	else
+	{
+		Oid			type;
+
+		st->range = true;
+		st->period = ormt_resolve_column(entry, rel, args->columns[0], false);
+		type = TupleDescAttr(desc, st->period - 1)->atttypid;
+		if (type != TSTZRANGEOID && type != TSRANGEOID)
+			ormt_column_type_error(entry, rel, st->period, "a tstzrange or tsrange column");
+		st->with_tz = (type == TSTZRANGEOID);
+		st->typcache = lookup_type_cache(type, TYPECACHE_RANGE_INFO);
+		histarg = args->columns[1];
+	}
+
+	/* the history table */
+	st->histrelid = ormt_table_argument(entry, rel, NULL, histarg);
+	if (st->histrelid == RelationGetRelid(rel) || st->histrelid == root)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trigger \"%s\" on table \"%s\" names its own table as the history table",
+						entry->tgname, entry->relname),
+				 errhint("Create a history table with orm_triggers.create_history_table('%s') and name it.",
+						 st->tablename)));
+	st->histowner = ormt_relation_owner(st->histrelid);
+	hist = table_open(st->histrelid, AccessShareLock);
+	st->histname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(hist)),
+											  RelationGetRelationName(hist));
+	build_history_insert(entry, st, rel, hist);
+	table_close(hist, AccessShareLock);
+
+	/* the columns whose change makes a version */
+	skip = palloc0(sizeof(bool) * (desc->natts + 1));
+	if (st->range)
+		skip[st->period] = true;
+	else
+		skip[st->start] = skip[st->end] = true;
+	foreach(lc, ormt_option_columns(args, "exclude"))
+		skip[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
+	if (!st->truncate_form)
+		ormt_mark_stamped_columns(rel, trigdata->tg_trigger->tgoid, skip);
+	st->compare = palloc(sizeof(AttrNumber) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->attgenerated || skip[att->attnum])
+			continue;
+		st->compare[st->ncompare++] = att->attnum;
+	}
+	entry->data = st;
+}
+
+/* T, as the period's element type (timestamptz or timestamp) */
+static int64
+system_time(VersioningState *st)
+{
+	TimestampTz now = system_time_set ? system_time_value :
+		GetCurrentTransactionStartTimestamp();
+
+	if (st->with_tz)
+		return now;
+	if (!st->have_now || st->now_for != now || st->now_tz != session_timezone)
+	{
+		st->now = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp,
+														TimestampTzGetDatum(now)));
+		st->now_for = now;
+		st->now_tz = session_timezone;
+		st->have_now = true;
+	}
+	return st->now;
+}
+
+static Datum
+make_period(VersioningState *st, bool lower_inf, int64 lower, bool upper_inf, int64 upper)
+{
+	RangeBound lb;
+	RangeBound ub;
+
+	lb.val = Int64GetDatum(lower);
+	lb.infinite = lower_inf;
+	lb.inclusive = !lower_inf;
+	lb.lower = true;
+	ub.val = Int64GetDatum(upper);
+	ub.infinite = upper_inf;
+	ub.inclusive = false;
+	ub.lower = false;
+	return RangeTypePGetDatum(ormt_make_range(st->typcache, &lb, &ub, false));
+}
+
+/*
+ * The start of the version in slot: false when it has none (a NULL or
+ * empty period, an unbounded start, a NULL start column).
+ */
+static bool
+version_start(VersioningState *st, TupleTableSlot *slot, int64 *start)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (st->range)
+	{
+		RangeType  *r;
+		RangeBound	lb;
+		RangeBound	ub;
+		bool		empty;
+
+		d = slot_getattr(slot, st->period, &isnull);
+		if (isnull)
+			return false;
+		r = DatumGetRangeTypeP(d);
+		range_deserialize(st->typcache, r, &lb, &ub, &empty);
+		if (empty || lb.infinite)
+			return false;
+		*start = DatumGetInt64(lb.val);
+		return true;
+	}
+	d = slot_getattr(slot, st->start, &isnull);
+	if (isnull)
+		return false;
+	*start = DatumGetInt64(d);
+	return true;
+}
+
+/* Did this (sub)transaction already write the history of this version? */
+static WrittenVersion *
+find_written(Oid relid, ItemPointer tid)
+{
+	for (int i = 0; i < WRITTEN_RING; i++)
+	{
+		WrittenVersion *w = &written[i];
+
+		if (w->relid == relid && ItemPointerEquals(&w->tid, tid) &&
+			TransactionIdIsValid(w->xid) && TransactionIdIsCurrentTransactionId(w->xid))
+			return w;
+	}
+	return NULL;
+}
+
+static void
+remember_written(Oid relid, ItemPointer tid, int64 start)
+{
+	WrittenVersion *w = &written[written_next];
+
+	written_next = (written_next + 1) % WRITTEN_RING;
+	w->relid = relid;
+	w->tid = *tid;
+	w->xid = GetCurrentTransactionId();
+	w->start = start;
+}
+
+/* A time of the period's type, for messages. */
+static const char *
+time_text(VersioningState *st, int64 t)
+{
+	if (st->with_tz)
+		return timestamptz_to_str(t);
+	return DatumGetCString(DirectFunctionCall1(timestamp_out, TimestampGetDatum(t)));
+}
+
+/*
+ * Close the old version in oldslot: write it to history with the period
+ * [start, T) (adjusted if need be).  Returns the start of the version that
+ * replaces it.
+ */
+static int64
+close_version(OrmtTriggerEntry *entry, VersioningState *st, Relation rel,
+			  TupleTableSlot *oldslot)
+{
+	int64		now = system_time(st);
+	int64		start = 0;
+	bool		has_start = version_start(st, oldslot, &start);
+	Datum	   *values = palloc(sizeof(Datum) * (st->nparams + 1));
+	char	   *nulls = palloc(sizeof(char) * (st->nparams + 1));
+	OrmtUserSave save;
+	int			rc;
+
+	if (has_start && start >= now)
+	{
+		if (!st->adjust)
+			ereport(ERROR,
+					(errcode(ORMT_ERRCODE_INVALID_ROW_VERSION),
+					 errmsg("cannot version a row of table \"%s\": its current version starts at %s, not before the system time %s",
+							st->tablename, time_text(st, start), time_text(st, now)),
+					 errdetail("A transaction that started later changed the row and committed before this one (trigger \"%s\").",
+							   entry->tgname),
+					 errtable(rel),
+					 errhint("Retry the transaction, or create the trigger with adjust ('true' as its third argument, or 'adjust=true') to close the old version one microsecond after it began.")));
+		ereport(WARNING,
+				(errcode(ORMT_ERRCODE_INVALID_ROW_VERSION),
+				 errmsg("system time of a row of table \"%s\" adjusted", st->tablename),
+				 errdetail("Its current version starts at %s, not before the system time %s; the old version is closed one microsecond after it began (trigger \"%s\").",
+						   time_text(st, start), time_text(st, now), entry->tgname)));
+		now = start + 1;
+	}
+
+	for (int i = 0; i < st->nparams; i++)
+	{
+		bool		isnull;
+
+		values[i] = slot_getattr(oldslot, st->param_src[i], &isnull);
+		nulls[i] = isnull ? 'n' : ' ';
+	}
+	if (st->range)
+	{
+		values[st->period_param] = make_period(st, !has_start, start, false, now);
+		nulls[st->period_param] = ' ';
+	}
+	else
+	{
+		if (st->end_param >= 0)
+		{
+			values[st->end_param] = Int64GetDatum(now);
+			nulls[st->end_param] = ' ';
+		}
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ormt_become_owner(st->histowner, &save);
+	rc = SPI_execute_plan(st->plan, values, nulls, false, 0);
+	ormt_restore_user(&save);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "history insert of trigger \"%s\" failed: %s", entry->tgname,
+			 SPI_result_code_string(rc));
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	return now;
+}
+
+/* The row with its period set to [start, infinity), or to old's period. */
+static HeapTuple
+with_period(VersioningState *st, TriggerData *trigdata, HeapTuple tuple,
+			TupleTableSlot *keep_from, int64 start)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	int			attnums[2];
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	int			n;
+
+	if (st->range)
+	{
+		attnums[0] = st->period;
+		if (keep_from)
+			values[0] = slot_getattr(keep_from, st->period, &nulls[0]);
+		else
+			values[0] = make_period(st, false, start, true, 0);
+		n = 1;
+	}
+	else
+	{
+		attnums[0] = st->start;
+		attnums[1] = st->end;
+		if (keep_from)
+		{
+			values[0] = slot_getattr(keep_from, st->start, &nulls[0]);
+			values[1] = slot_getattr(keep_from, st->end, &nulls[1]);
+		}
+		else
+		{
+			values[0] = Int64GetDatum(start);
+			values[1] = Int64GetDatum(DT_NOEND);
+		}
+		n = 2;
+	}
+	return ormt_modify_tuple(tuple, desc, n, attnums, values, nulls);
+}
+
+/* Did a column that counts change between the old and new row? */
+static bool
+row_changed(VersioningState *st, TriggerData *trigdata)
+{
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+
+	for (int i = 0; i < st->ncompare; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, st->compare[i] - 1);
+		bool		oldnull;
+		bool		newnull;
+		Datum		oldval = slot_getattr(trigdata->tg_trigslot, att->attnum, &oldnull);
+		Datum		newval = slot_getattr(trigdata->tg_newslot, att->attnum, &newnull);
+
+		if (!ormt_datum_equal(oldval, oldnull, newval, newnull, att->attlen, att->attbyval))
+			return true;
+	}
+	return false;
+}
+
+/* Was the version in slot written by this transaction (or a subtransaction)? */
+static bool
+written_by_us(TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		xmin = slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull);
+
+	return !isnull && TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin));
+}
+
+static void
+versioning_truncate(OrmtTriggerEntry *entry, VersioningState *st)
+{
+	Datum		now = Int64GetDatum(system_time(st));
+	OrmtUserSave save;
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ormt_become_owner(st->histowner, &save);
+	rc = SPI_execute_plan(st->plan, &now, NULL, false, 0);
+	ormt_restore_user(&save);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "history insert of trigger \"%s\" failed: %s", entry->tgname,
+			 SPI_result_code_string(rc));
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+Datum
+versioning(PG_FUNCTION_ARGS)
+{
+	OrmtTriggerEntry *entry = ORMT_ENTRY(ormt_versioning_spec, ormt_versioning_build);
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	VersioningState *st = (VersioningState *) entry->data;
+	TriggerEvent event = trigdata->tg_event;
+	Oid			relid = RelationGetRelid(trigdata->tg_relation);
+	TupleTableSlot *oldslot = trigdata->tg_trigslot;
+	WrittenVersion *w;
+	int64		start;
+
+	if (st->truncate_form)
+	{
+		versioning_truncate(entry, st);
+		return PointerGetDatum(NULL);
+	}
+
+	if (TRIGGER_FIRED_BY_INSERT(event))
+		return PointerGetDatum(with_period(st, trigdata, trigdata->tg_trigtuple,
+										   NULL, system_time(st)));
+
+	if (TRIGGER_FIRED_BY_DELETE(event))
+	{
+		if (!written_by_us(oldslot) && find_written(relid, &oldslot->tts_tid) == NULL)
+			remember_written(relid, &oldslot->tts_tid, close_version(entry, st, trigdata->tg_relation, oldslot));
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+
+	/* UPDATE */
+	if ((!st->always && !row_changed(st, trigdata)) || written_by_us(oldslot))
+		return PointerGetDatum(with_period(st, trigdata, trigdata->tg_newtuple,
+										   oldslot, 0));
+	w = find_written(relid, &oldslot->tts_tid);
+	if (w != NULL)
+		start = w->start;
+	else
+	{
+		start = close_version(entry, st, trigdata->tg_relation, oldslot);
+		remember_written(relid, &oldslot->tts_tid, start);
+	}
+	return PointerGetDatum(with_period(st, trigdata, trigdata->tg_newtuple, NULL, start));
+}
