@@ -29,14 +29,20 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -216,6 +222,14 @@ typedef struct VersioningState
 	int			start_param;	/* or of start and end */
 	int			end_param;
 	SPIPlanPtr	plan;
+	/* the write without the executor, when history allows it */
+	bool		direct;
+	AttrNumber *param_dest;		/* history attnum of each parameter */
+	int32	   *param_typmod;	/* typmod of the base column */
+	int			nindexes;
+	Oid		   *index_oids;
+	IndexInfo **index_infos;
+	MemoryContext write_cxt;	/* reset after each write */
 	char	   *tablename;		/* partition root, for messages */
 	char	   *histname;		/* schema.table, for messages */
 	/* T as the column's type, for one transaction start and system time */
@@ -357,6 +371,8 @@ build_history_insert(OrmtTriggerEntry *entry, VersioningState *st,
 	initStringInfo(&cols);
 	initStringInfo(&vals);
 	st->param_src = palloc(sizeof(AttrNumber) * desc->natts);
+	st->param_dest = palloc(sizeof(AttrNumber) * desc->natts);
+	st->param_typmod = palloc(sizeof(int32) * desc->natts);
 	st->nparams = 0;
 	st->period_param = st->start_param = st->end_param = -1;
 	for (int i = 0; i < desc->natts; i++)
@@ -379,6 +395,8 @@ build_history_insert(OrmtTriggerEntry *entry, VersioningState *st,
 		else if (att->attnum == st->end)
 			st->end_param = st->nparams;
 		st->param_src[st->nparams] = att->attnum;
+		st->param_dest[st->nparams] = h;
+		st->param_typmod[st->nparams] = att->atttypmod;
 		argtypes[st->nparams] = att->atttypid;
 		st->nparams++;
 		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", name);
@@ -419,6 +437,82 @@ build_history_insert(OrmtTriggerEntry *entry, VersioningState *st,
 											   histq, cols.data, vals.data, relq, startexpr),
 									  1, argtypes, 0);
 	}
+}
+
+/*
+ * Can history rows be written without the executor?  When history is a
+ * plain heap table with nothing that acts on an insert but its NOT NULLs
+ * and indexes on columns: no triggers, rules, row security, CHECK
+ * constraints, generated columns, defaults or identity for the columns
+ * not copied, typmods or domains to apply, partial, expression, exclusion
+ * or deferred unique indexes.  Then a history row costs a heap insert and
+ * its index entries; otherwise it goes through the planned INSERT.
+ */
+static void
+check_direct(VersioningState *st, Relation hist, MemoryContext cxt)
+{
+	TupleDesc	hdesc = RelationGetDescr(hist);
+	bool	   *copied = palloc0(sizeof(bool) * (hdesc->natts + 1));
+	List	   *indexes;
+	ListCell   *lc;
+	int			k = 0;
+
+	st->direct = false;
+	if (hist->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		hist->rd_rel->relkind != RELKIND_RELATION ||
+		hist->trigdesc != NULL || hist->rd_rules != NULL ||
+		hist->rd_rel->relrowsecurity ||
+		(hdesc->constr && hdesc->constr->num_check > 0) ||
+		pg_class_aclcheck(st->histrelid, st->histowner, ACL_INSERT) != ACLCHECK_OK)
+		return;
+	for (int i = 0; i < st->nparams; i++)
+	{
+		Form_pg_attribute hatt = TupleDescAttr(hdesc, st->param_dest[i] - 1);
+
+		copied[hatt->attnum] = true;
+		if (hatt->atttypmod != st->param_typmod[i] && hatt->atttypmod != -1)
+			return;
+		if (get_typtype(hatt->atttypid) == TYPTYPE_DOMAIN)
+			return;
+	}
+	for (int i = 0; i < hdesc->natts; i++)
+	{
+		Form_pg_attribute hatt = TupleDescAttr(hdesc, i);
+
+		if (hatt->attisdropped)
+			continue;
+		if (hatt->attgenerated || hatt->attidentity ||
+			(!copied[hatt->attnum] && (hatt->atthasdef || hatt->attnotnull)))
+			return;
+	}
+	indexes = RelationGetIndexList(hist);
+	st->nindexes = list_length(indexes);
+	st->index_oids = MemoryContextAlloc(cxt, sizeof(Oid) * Max(st->nindexes, 1));
+	st->index_infos = MemoryContextAlloc(cxt, sizeof(IndexInfo *) * Max(st->nindexes, 1));
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
+		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
+			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			!idx->rd_index->indisexclusion && idx->rd_index->indimmediate;
+
+		if (plain)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			st->index_oids[k] = lfirst_oid(lc);
+			st->index_infos[k] = BuildIndexInfo(idx);
+			MemoryContextSwitchTo(old);
+			k++;
+		}
+		index_close(idx, AccessShareLock);
+		if (!plain)
+			return;
+	}
+	list_free(indexes);
+	st->write_cxt = AllocSetContextCreate(cxt, "orm_triggers history write",
+										  ALLOCSET_SMALL_SIZES);
+	st->direct = true;
 }
 
 void
@@ -559,6 +653,8 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	st->histname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(hist)),
 											  RelationGetRelationName(hist));
 	build_history_insert(entry, st, rel, hist);
+	if (!st->truncate_form)
+		check_direct(st, hist, CurrentMemoryContext);
 	table_close(hist, AccessShareLock);
 
 	/* the columns whose change makes a version */
@@ -681,6 +777,93 @@ remember_written(Oid relid, ItemPointer tid, int64 start)
 	w->start = start;
 }
 
+/*
+ * Write one history row without the executor (see check_direct), as the
+ * history table's owner would: a heap insert and an entry in each index,
+ * unique ones checked.  Returns false, having written nothing, when
+ * history changed since the entry was built or the row breaks a NOT NULL:
+ * the caller then runs the planned INSERT, which does it all or raises
+ * the error.
+ */
+static bool
+write_direct(OrmtTriggerEntry *entry, VersioningState *st, Datum *values,
+			 char *nulls)
+{
+	Relation	hist = table_open(st->histrelid, RowExclusiveLock);
+	TupleDesc	hdesc = RelationGetDescr(hist);
+	MemoryContext old;
+	List	   *indexes;
+	ListCell   *lc;
+	Datum	   *hv;
+	bool	   *hn;
+	HeapTuple	tup;
+	int			k = 0;
+
+	/* invalidations taken with the lock: the entry may be out of date */
+	if (!entry->valid)
+	{
+		table_close(hist, NoLock);
+		return false;
+	}
+	old = MemoryContextSwitchTo(st->write_cxt);
+	indexes = RelationGetIndexList(hist);
+	if (list_length(indexes) != st->nindexes)
+		goto fallback;
+	foreach(lc, indexes)
+		if (st->index_oids[k++] != lfirst_oid(lc))
+			goto fallback;
+	hv = palloc(sizeof(Datum) * hdesc->natts);
+	hn = palloc(sizeof(bool) * hdesc->natts);
+	for (int i = 0; i < hdesc->natts; i++)
+		hn[i] = true;
+	for (int i = 0; i < st->nparams; i++)
+	{
+		int			a = st->param_dest[i] - 1;
+
+		hv[a] = values[i];
+		hn[a] = (nulls[i] == 'n');
+		if (hn[a] && TupleDescAttr(hdesc, a)->attnotnull)
+			goto fallback;
+	}
+	tup = heap_form_tuple(hdesc, hv, hn);
+	heap_insert(hist, tup, GetCurrentCommandId(true), 0, NULL);
+	for (int x = 0; x < st->nindexes; x++)
+	{
+		Relation	idx = index_open(st->index_oids[x], RowExclusiveLock);
+		IndexInfo	ii = *st->index_infos[x];
+		Datum		ivalues[INDEX_MAX_KEYS];
+		bool		inulls[INDEX_MAX_KEYS];
+
+		if (idx->rd_index->indisready)
+		{
+			/* an access method's per-insert state lives only for this row */
+			ii.ii_AmCache = NULL;
+			ii.ii_Context = st->write_cxt;
+			for (int c = 0; c < ii.ii_NumIndexAttrs; c++)
+			{
+				int			a = ii.ii_IndexAttrNumbers[c] - 1;
+
+				ivalues[c] = hv[a];
+				inulls[c] = hn[a];
+			}
+			index_insert(idx, ivalues, inulls, &tup->t_self, hist,
+						 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+						 false, &ii);
+		}
+		index_close(idx, NoLock);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->write_cxt);
+	table_close(hist, NoLock);
+	return true;
+
+fallback:
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->write_cxt);
+	table_close(hist, NoLock);
+	return false;
+}
+
 /* A time of the period's type, for messages. */
 static const char *
 time_text(VersioningState *st, int64 t)
@@ -746,6 +929,9 @@ close_version(OrmtTriggerEntry *entry, VersioningState *st, Relation rel,
 			nulls[st->end_param] = ' ';
 		}
 	}
+
+	if (st->direct && write_direct(entry, st, values, nulls))
+		return now;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
