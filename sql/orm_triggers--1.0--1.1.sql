@@ -225,9 +225,9 @@ BEGIN
                 ELSE format('%I OPERATOR(pg_catalog.&&) %s($1, $2, ''[)'')', period, rangefn) END;
         ELSE
             cond_cur := CASE kind
-                WHEN 'as_of' THEN format('pg_catalog.coalesce(%I, ''-infinity'') OPERATOR(pg_catalog.<=) $1 AND %I OPERATOR(pg_catalog.>) $1', s_col, e_col)
-                WHEN 'between' THEN format('pg_catalog.coalesce(%I, ''-infinity'') OPERATOR(pg_catalog.<=) $2 AND %I OPERATOR(pg_catalog.>) $1', s_col, e_col)
-                ELSE format('pg_catalog.coalesce(%I, ''-infinity'') OPERATOR(pg_catalog.<) $2 AND %I OPERATOR(pg_catalog.>) $1', s_col, e_col) END;
+                WHEN 'as_of' THEN format('COALESCE(%I, ''-infinity''::%s) OPERATOR(pg_catalog.<=) $1 AND %I OPERATOR(pg_catalog.>) $1', s_col, ptype, e_col)
+                WHEN 'between' THEN format('COALESCE(%I, ''-infinity''::%s) OPERATOR(pg_catalog.<=) $2 AND %I OPERATOR(pg_catalog.>) $1', s_col, ptype, e_col)
+                ELSE format('COALESCE(%I, ''-infinity''::%s) OPERATOR(pg_catalog.<) $2 AND %I OPERATOR(pg_catalog.>) $1', s_col, ptype, e_col) END;
         END IF;
         cond_hist := cond_cur;
         body := format('SELECT %s FROM %s WHERE %s', cur_cols, qtbl, cond_cur);

@@ -160,6 +160,7 @@ ormt_set_system_time(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("timestamp out of range")));
+		tm.tm_isdst = 0;		/* UTC: print its offset */
 		EncodeDateTime(&tm, fsec, true, 0, NULL, USE_ISO_DATES, buf);
 		value = pstrdup(buf);
 	}
@@ -256,8 +257,8 @@ const OrmtFuncSpec ormt_versioning_spec = {
 	.events = TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE |
 	TRIGGER_TYPE_TRUNCATE,
 	.required_events = 0,		/* per level, checked in the build */
-	.min_columns = 1,
-	.max_columns = 3,
+	.min_columns = 0,			/* counted in the build */
+	.max_columns = -1,
 	.options = versioning_options,
 };
 
@@ -281,6 +282,32 @@ period_bound_column(OrmtTriggerEntry *entry, Relation rel, const OrmtArgs *args,
 						opt, entry->tgname, entry->relname),
 				 errhint("Write '%s=column'.", opt)));
 	return ormt_resolve_column(entry, rel, (char *) linitial(cols), false);
+}
+
+/*
+ * The raw text of positional argument n (0-based, options skipped): a table
+ * name is read as an SQL name, so its quotes must reach the parser.
+ */
+static const char *
+raw_positional(TriggerData *trigdata, int n)
+{
+	Trigger    *tg = trigdata->tg_trigger;
+
+	for (int i = 0; i < tg->tgnargs; i++)
+	{
+		const char *a = tg->tgargs[i];
+		int			k = 0;
+
+		if ((a[0] >= 'a' && a[0] <= 'z') || a[0] == '_')
+			while ((a[k] >= 'a' && a[k] <= 'z') || (a[k] >= '0' && a[k] <= '9') || a[k] == '_')
+				k++;
+		if (k > 0 && a[k] == '=')
+			continue;			/* an option */
+		if (n-- == 0)
+			return a;
+	}
+	elog(ERROR, "trigger \"%s\" has no argument %d", tg->tgname, n);
+	return NULL;				/* keep compiler quiet */
 }
 
 static bool
@@ -623,7 +650,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 								   stype == TIMESTAMPTZOID ? "a timestamptz column, as the start column is" :
 								   "a timestamp column, as the start column is");
 		st->with_tz = (stype == TIMESTAMPTZOID);
-		histarg = args->columns[0];
+		histarg = raw_positional(trigdata, 0);
 	}
 	else
 	{
@@ -636,7 +663,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 			ormt_column_type_error(entry, rel, st->period, "a tstzrange or tsrange column");
 		st->with_tz = (type == TSTZRANGEOID);
 		st->typcache = lookup_type_cache(type, TYPECACHE_RANGE_INFO);
-		histarg = args->columns[1];
+		histarg = raw_positional(trigdata, 1);
 	}
 
 	/* the history table */
@@ -869,7 +896,7 @@ static const char *
 time_text(VersioningState *st, int64 t)
 {
 	if (st->with_tz)
-		return timestamptz_to_str(t);
+		return pstrdup(timestamptz_to_str(t));	/* a static buffer */
 	return DatumGetCString(DirectFunctionCall1(timestamp_out, TimestampGetDatum(t)));
 }
 
@@ -897,7 +924,7 @@ close_version(OrmtTriggerEntry *entry, VersioningState *st, Relation rel,
 					(errcode(ORMT_ERRCODE_INVALID_ROW_VERSION),
 					 errmsg("cannot version a row of table \"%s\": its current version starts at %s, not before the system time %s",
 							st->tablename, time_text(st, start), time_text(st, now)),
-					 errdetail("A transaction that started later changed the row and committed before this one (trigger \"%s\").",
+					 errdetail("Trigger \"%s\" closes the old version at the system time (the transaction start, or the time set with orm_triggers.set_system_time()), which must be after the version began; a transaction that started later has changed the row.",
 							   entry->tgname),
 					 errtable(rel),
 					 errhint("Retry the transaction, or create the trigger with adjust ('true' as its third argument, or 'adjust=true') to close the old version one microsecond after it began.")));
