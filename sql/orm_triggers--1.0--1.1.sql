@@ -187,8 +187,12 @@ BEGIN
                   HINT = 'Attach one first: SELECT orm_triggers.attach(' || quote_literal(tbl::text)
                          || ', ''versioning'', ARRAY[''sys_period'', ''history_table'']).';
     END IF;
-    PERFORM orm_triggers.validate_trigger(tg);
     hist := orm_triggers.versioning_history(tg);
+    IF hist IS NULL THEN
+        RAISE EXCEPTION 'the history table of trigger "%" on table % does not exist', (SELECT tgname FROM pg_trigger WHERE oid = tg), tbl
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'SELECT * FROM orm_triggers.check_triggers() shows what the trigger expects.';
+    END IF;
     SELECT substr(a, 7) INTO s_col FROM unnest(args) a WHERE a ~ '^start=';
     SELECT substr(a, 5) INTO e_col FROM unnest(args) a WHERE a ~ '^end=';
     IF s_col IS NULL THEN
@@ -230,10 +234,8 @@ BEGIN
                 ELSE format('COALESCE(%I, ''-infinity''::%s) OPERATOR(pg_catalog.<) $2 AND %I OPERATOR(pg_catalog.>) $1', s_col, ptype, e_col) END;
         END IF;
         cond_hist := cond_cur;
-        body := format('SELECT %s FROM %s WHERE %s', cur_cols, qtbl, cond_cur);
-        IF hist IS NOT NULL THEN
-            body := body || format(' UNION ALL SELECT %s FROM %s WHERE %s', hist_cols, hist, cond_hist);
-        END IF;
+        body := format('SELECT %s FROM %s WHERE %s UNION ALL SELECT %s FROM %s WHERE %s',
+                       cur_cols, qtbl, cond_cur, hist_cols, hist, cond_hist);
         fn := format('%I.%I', nsp, left(rel, 63 - length(kind) - 2) || '__' || kind);
         EXECUTE format('CREATE OR REPLACE FUNCTION %s(%s) RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
                        fn,
@@ -289,7 +291,7 @@ BEGIN
                                   '(ALTER TABLE was rejected because the trigger would fail at its next fire; SET orm_triggers.validate_ddl = off to skip this check.)');
                 END;
             END IF;
-            IF (tg.tgrelid = cmd.objid OR tg.hist = cmd.objid)
+            IF (tg.tgrelid = cmd.objid OR tg.hist = cmd.objid) AND tg.hist IS NOT NULL
                AND EXISTS (SELECT 1 FROM pg_proc f JOIN pg_description d
                                   ON d.objoid = f.oid AND d.classoid = 'pg_proc'::regclass
                             WHERE f.pronamespace = (SELECT relnamespace FROM pg_class WHERE oid = tg.tgrelid)
