@@ -922,17 +922,17 @@ close_version(OrmtTriggerEntry *entry, VersioningState *st, Relation rel,
 		if (!st->adjust)
 			ereport(ERROR,
 					(errcode(ORMT_ERRCODE_INVALID_ROW_VERSION),
-					 errmsg("cannot version a row of table \"%s\": its current version starts at %s, not before the system time %s",
-							st->tablename, time_text(st, start), time_text(st, now)),
-					 errdetail("Trigger \"%s\" closes the old version at the system time (the transaction start, or the time set with orm_triggers.set_system_time()), which must be after the version began; a transaction that started later has changed the row.",
-							   entry->tgname),
+					 errmsg("cannot version a row of table \"%s\": its current version does not start before the system time",
+							st->tablename),
+					 errdetail("The version starts at %s; the system time is %s. Trigger \"%s\" closes the old version at the system time (the transaction start, or the time set with orm_triggers.set_system_time()); a transaction that started later has changed the row.",
+							   time_text(st, start), time_text(st, now), entry->tgname),
 					 errtable(rel),
 					 errhint("Retry the transaction, or create the trigger with adjust ('true' as its third argument, or 'adjust=true') to close the old version one microsecond after it began.")));
 		ereport(WARNING,
 				(errcode(ORMT_ERRCODE_INVALID_ROW_VERSION),
 				 errmsg("system time of a row of table \"%s\" adjusted", st->tablename),
-				 errdetail("Its current version starts at %s, not before the system time %s; the old version is closed one microsecond after it began (trigger \"%s\").",
-						   time_text(st, start), time_text(st, now), entry->tgname)));
+				 errdetail("Its current version does not start before the system time; trigger \"%s\" closes it one microsecond after it began.",
+						   entry->tgname)));
 		now = start + 1;
 	}
 
