@@ -205,6 +205,12 @@ ORMT_DECLARE_TRIGGER_FUNCTION(audit);
 ORMT_DECLARE_TRIGGER_FUNCTION(versioning);
 extern void ormt_versioning_init(void);
 
+/* versioning_write.c: history rows without the executor */
+extern void ormt_history_writer_init(void);
+extern bool ormt_history_write(Oid relid, int n, const AttrNumber *dest,
+							   const Datum *values, const char *nulls,
+							   MemoryContext rowcxt);
+
 /* trigger_cache.c: validate and build into a throwaway entry */
 extern void ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,
 						  TriggerData *trigdata);

@@ -777,8 +777,9 @@ ormt_resolve_column(OrmtTriggerEntry *entry, Relation rel,
 /*
  * Mark in skip[] (indexed by attnum) the columns that other orm_triggers
  * BEFORE UPDATE row triggers on rel own: update_last_modified,
- * set_created_at, set_actor, increment_version and protect_columns (whose
- * columns never really change: their writes are reverted or rejected).
+ * set_created_at, set_actor, increment_version, protect_columns (whose
+ * columns never really change: their writes are reverted or rejected) and
+ * versioning (its period column).
  * A trigger deciding
  * whether a row changed must not count what another stamping trigger
  * wrote, or the answer would depend on the order the triggers fire in
@@ -791,7 +792,7 @@ ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip)
 {
 	static const char *const stampers[] = {
 		"update_last_modified", "set_created_at", "set_actor",
-		"increment_version", "protect_columns"
+		"increment_version", "protect_columns", "versioning"
 	};
 	TriggerDesc *trigdesc;
 	TupleDesc	tupdesc = RelationGetDescr(rel);

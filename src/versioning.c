@@ -129,6 +129,7 @@ ormt_versioning_init(void)
 							   PGC_USERSET,
 							   GUC_NOT_IN_SAMPLE,
 							   system_time_check, system_time_assign, NULL);
+	ormt_history_writer_init();
 }
 
 /*
@@ -227,9 +228,6 @@ typedef struct VersioningState
 	bool		direct;
 	AttrNumber *param_dest;		/* history attnum of each parameter */
 	int32	   *param_typmod;	/* typmod of the base column */
-	int			nindexes;
-	Oid		   *index_oids;
-	IndexInfo **index_infos;
 	MemoryContext write_cxt;	/* reset after each write */
 	char	   *tablename;		/* partition root, for messages */
 	char	   *histname;		/* schema.table, for messages */
@@ -480,9 +478,6 @@ check_direct(VersioningState *st, Relation hist, MemoryContext cxt)
 {
 	TupleDesc	hdesc = RelationGetDescr(hist);
 	bool	   *copied = palloc0(sizeof(bool) * (hdesc->natts + 1));
-	List	   *indexes;
-	ListCell   *lc;
-	int			k = 0;
 
 	st->direct = false;
 	if (hist->rd_rel->relam != HEAP_TABLE_AM_OID ||
@@ -512,31 +507,6 @@ check_direct(VersioningState *st, Relation hist, MemoryContext cxt)
 			(!copied[hatt->attnum] && (hatt->atthasdef || hatt->attnotnull)))
 			return;
 	}
-	indexes = RelationGetIndexList(hist);
-	st->nindexes = list_length(indexes);
-	st->index_oids = MemoryContextAlloc(cxt, sizeof(Oid) * Max(st->nindexes, 1));
-	st->index_infos = MemoryContextAlloc(cxt, sizeof(IndexInfo *) * Max(st->nindexes, 1));
-	foreach(lc, indexes)
-	{
-		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
-		bool		plain = heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL) &&
-			heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) &&
-			!idx->rd_index->indisexclusion && idx->rd_index->indimmediate;
-
-		if (plain)
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-
-			st->index_oids[k] = lfirst_oid(lc);
-			st->index_infos[k] = BuildIndexInfo(idx);
-			MemoryContextSwitchTo(old);
-			k++;
-		}
-		index_close(idx, AccessShareLock);
-		if (!plain)
-			return;
-	}
-	list_free(indexes);
 	st->write_cxt = AllocSetContextCreate(cxt, "orm_triggers history write",
 										  ALLOCSET_SMALL_SIZES);
 	st->direct = true;
@@ -805,90 +775,23 @@ remember_written(Oid relid, ItemPointer tid, int64 start)
 }
 
 /*
- * Write one history row without the executor (see check_direct), as the
- * history table's owner would: a heap insert and an entry in each index,
- * unique ones checked.  Returns false, having written nothing, when
- * history changed since the entry was built or the row breaks a NOT NULL:
- * the caller then runs the planned INSERT, which does it all or raises
- * the error.
+ * Write one history row without the executor (see check_direct and
+ * versioning_write.c).  False when history needs the planned INSERT after
+ * all (the entry is out of date, an index needs the executor, a NULL goes
+ * into a NOT NULL column).
  */
 static bool
 write_direct(OrmtTriggerEntry *entry, VersioningState *st, Datum *values,
 			 char *nulls)
 {
-	Relation	hist = table_open(st->histrelid, RowExclusiveLock);
-	TupleDesc	hdesc = RelationGetDescr(hist);
-	MemoryContext old;
-	List	   *indexes;
-	ListCell   *lc;
-	Datum	   *hv;
-	bool	   *hn;
-	HeapTuple	tup;
-	int			k = 0;
+	bool		done;
 
-	/* invalidations taken with the lock: the entry may be out of date */
 	if (!entry->valid)
-	{
-		table_close(hist, NoLock);
 		return false;
-	}
-	old = MemoryContextSwitchTo(st->write_cxt);
-	indexes = RelationGetIndexList(hist);
-	if (list_length(indexes) != st->nindexes)
-		goto fallback;
-	foreach(lc, indexes)
-		if (st->index_oids[k++] != lfirst_oid(lc))
-			goto fallback;
-	hv = palloc(sizeof(Datum) * hdesc->natts);
-	hn = palloc(sizeof(bool) * hdesc->natts);
-	for (int i = 0; i < hdesc->natts; i++)
-		hn[i] = true;
-	for (int i = 0; i < st->nparams; i++)
-	{
-		int			a = st->param_dest[i] - 1;
-
-		hv[a] = values[i];
-		hn[a] = (nulls[i] == 'n');
-		if (hn[a] && TupleDescAttr(hdesc, a)->attnotnull)
-			goto fallback;
-	}
-	tup = heap_form_tuple(hdesc, hv, hn);
-	heap_insert(hist, tup, GetCurrentCommandId(true), 0, NULL);
-	for (int x = 0; x < st->nindexes; x++)
-	{
-		Relation	idx = index_open(st->index_oids[x], RowExclusiveLock);
-		IndexInfo	ii = *st->index_infos[x];
-		Datum		ivalues[INDEX_MAX_KEYS];
-		bool		inulls[INDEX_MAX_KEYS];
-
-		if (idx->rd_index->indisready)
-		{
-			/* an access method's per-insert state lives only for this row */
-			ii.ii_AmCache = NULL;
-			ii.ii_Context = st->write_cxt;
-			for (int c = 0; c < ii.ii_NumIndexAttrs; c++)
-			{
-				int			a = ii.ii_IndexAttrNumbers[c] - 1;
-
-				ivalues[c] = hv[a];
-				inulls[c] = hn[a];
-			}
-			index_insert(idx, ivalues, inulls, &tup->t_self, hist,
-						 idx->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-						 false, &ii);
-		}
-		index_close(idx, NoLock);
-	}
-	MemoryContextSwitchTo(old);
+	done = ormt_history_write(st->histrelid, st->nparams, st->param_dest,
+							  values, nulls, st->write_cxt);
 	MemoryContextReset(st->write_cxt);
-	table_close(hist, NoLock);
-	return true;
-
-fallback:
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(st->write_cxt);
-	table_close(hist, NoLock);
-	return false;
+	return done;
 }
 
 /* A time of the period's type, for messages. */
