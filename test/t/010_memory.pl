@@ -14,7 +14,7 @@
 #    the tenth, the same way (leaks into long-lived contexts).
 #
 # To cover a new trigger function, add an entry to @triggers: the columns it
-# needs, its events and the function call (BEFORE or AFTER, ROW, or a
+# needs, what must exist before it (before: SQL), its events and the function call (BEFORE or AFTER, ROW, or a
 # statement form with its REFERENCING clause in level).  A 1M-row DELETE
 # follows the UPDATEs: soft_delete turns each row's delete into an UPDATE
 # (c has a PL/pgSQL twin doing the same UPDATE, so PostgreSQL's own cost of
@@ -111,6 +111,14 @@ my @triggers = (
 		function => q{orm_triggers.notify_change('columns=code')},
 	},
 	{
+		# history written without the executor; an index on it
+		name    => 'versioning',
+		columns => 'sys_period tstzrange',
+		events  => 'BEFORE INSERT OR UPDATE OR DELETE',
+		function => q{orm_triggers.versioning('sys_period', 'm_history')},
+		before  => q{CREATE TABLE m_history (LIKE m); CREATE INDEX ON m_history (id);},
+	},
+	{
 		name    => 'notify_change statement',
 		events  => 'AFTER UPDATE',
 		level   => 'REFERENCING NEW TABLE AS n FOR EACH STATEMENT',
@@ -126,7 +134,7 @@ $node->start;
 my $columns = join(",\n  ", map { $_->{columns} // () } @triggers);
 my $i       = 0;
 my $create  = join("\n",
-	map { sprintf('CREATE TRIGGER t%02d_%s %s ON m %s EXECUTE FUNCTION %s;',
+	map { ($_->{before} // '') . sprintf('CREATE TRIGGER t%02d_%s %s ON m %s EXECUTE FUNCTION %s;',
 			$i++, ($_->{name} =~ s/\W+/_/gr), $_->{events}, $_->{level} // 'FOR EACH ROW', $_->{function}) } @triggers);
 # the statement forms keep transition tables (tuplestores, up to work_mem
 # in memory): the control table gets the same ones, on a trigger that does

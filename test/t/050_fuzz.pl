@@ -766,7 +766,7 @@ sub versioning_sql
 {
 	my ($t) = @_;
 	my $name = $t->{name};
-	my @sel = map { $_ eq 'part' || $_ eq 'deleted_on' ? "coalesce($_::text, 'NULL')" : "coalesce(md5($_::text), 'NULL')" } versioning_cols($t);
+	my @sel = map { $_ eq 'part' || $_ eq 'deleted_on' ? "coalesce(${_}::text, 'NULL')" : "coalesce(md5(${_}::text), 'NULL')" } versioning_cols($t);
 	return qq{SELECT '\@vers-hist', id, } . join(', ', @sel) . qq{ FROM ${name}_history WHERE upper(sys_period) = now();
 SELECT '\@vers-cur', id, lower(sys_period) = now(), upper_inf(sys_period) FROM $name;
 SELECT '\@vers-chain', count(*) FROM (
