@@ -35,6 +35,7 @@
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "utils/rel.h"
+#include "datatype/timestamp.h"
 
 #include "compat.h"
 
@@ -204,6 +205,10 @@ ORMT_DECLARE_TRIGGER_FUNCTION(audit);
 /* versioning.c: versioning() and the orm_triggers.system_time setting */
 ORMT_DECLARE_TRIGGER_FUNCTION(versioning);
 extern void ormt_versioning_init(void);
+
+/* versioning_time.c: the system time versioning uses */
+extern void ormt_system_time_init(void);
+extern TimestampTz ormt_system_time(void);
 
 /* versioning_write.c: history rows without the executor */
 extern void ormt_history_writer_init(void);

@@ -2,14 +2,17 @@
  *
  * versioning.c
  *		versioning: system-versioned rows (SQL:2011 system versioning, a
- *		drop-in for temporal_tables), and orm_triggers.set_system_time().
+ *		drop-in for temporal_tables).  The system time it uses is in
+ *		versioning_time.c, the write of history rows without the executor
+ *		in versioning_write.c.
  *
  * A BEFORE ROW trigger: the current row carries its period [start, end)
  * (a tstzrange or tsrange column, or two timestamp columns named by start=
  * and end=); every version it supersedes goes to the history table with
  * its period closed.  The new row is returned with its period set, without
- * SPI; the history row is written through one INSERT planned once per
- * trigger, as the history table's owner.
+ * SPI; the history row is a heap insert and its index entries when the
+ * history table allows it, or else one INSERT planned once per trigger,
+ * run as the history table's owner.
  *
  * One version per row per transaction.  A row whose current version was
  * written by this transaction (xmin is one of ours, subtransactions
@@ -19,9 +22,8 @@
  * DELETE into an UPDATE of the same old row) is not written twice: the
  * last few written (table, TID, subtransaction) are remembered.
  *
- * The system time T is the transaction start, or the value of
- * orm_triggers.system_time, which set_system_time() sets as a session
- * setting: a rollback of the (sub)transaction that set it undoes it.
+ * The system time T is the transaction start, or the time set with
+ * orm_triggers.set_system_time().
  *
  * Copyright (c) 2026, orm_triggers developers
  *
@@ -55,7 +57,6 @@
 #include "orm_triggers.h"
 
 PG_FUNCTION_INFO_V1(versioning);
-PG_FUNCTION_INFO_V1(ormt_set_system_time);
 
 /*
  * SQLSTATE 2201H, "invalid row version" in SQL:2011 (temporal_tables
@@ -63,112 +64,11 @@ PG_FUNCTION_INFO_V1(ormt_set_system_time);
  */
 #define ORMT_ERRCODE_INVALID_ROW_VERSION MAKE_SQLSTATE('2','2','0','1','H')
 
-/* ------------------------------------------------------------------------
- * orm_triggers.system_time
- * ------------------------------------------------------------------------
- */
-static char *system_time_text = NULL;
-static bool system_time_set = false;
-static TimestampTz system_time_value = 0;
-
-static bool
-system_time_check(char **newval, void **extra, GucSource source)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-	TimestampTz ts = 0;
-	bool		ok = true;
-	TimestampTz *result;
-
-	if (*newval == NULL || (*newval)[0] == '\0')
-	{
-		*extra = NULL;
-		return true;
-	}
-	PG_TRY();
-	{
-		ts = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
-													 CStringGetDatum(*newval),
-													 ObjectIdGetDatum(InvalidOid),
-													 Int32GetDatum(-1)));
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		FlushErrorState();
-		ok = false;
-	}
-	PG_END_TRY();
-	if (!ok || TIMESTAMP_NOT_FINITE(ts))
-	{
-		GUC_check_errdetail("orm_triggers.system_time must be a finite timestamp with time zone, or empty.");
-		return false;
-	}
-	result = (TimestampTz *) malloc(sizeof(TimestampTz));
-	if (result == NULL)
-		return false;
-	*result = ts;
-	*extra = result;
-	return true;
-}
-
-static void
-system_time_assign(const char *newval, void *extra)
-{
-	system_time_set = (extra != NULL);
-	system_time_value = extra ? *(TimestampTz *) extra : 0;
-}
-
 void
 ormt_versioning_init(void)
 {
-	DefineCustomStringVariable("orm_triggers.system_time",
-							   "The system time versioning triggers use instead of the transaction start time.",
-							   "Set with orm_triggers.set_system_time(); empty means the transaction start time.",
-							   &system_time_text,
-							   "",
-							   PGC_USERSET,
-							   GUC_NOT_IN_SAMPLE,
-							   system_time_check, system_time_assign, NULL);
+	ormt_system_time_init();
 	ormt_history_writer_init();
-}
-
-/*
- * orm_triggers.set_system_time(timestamptz) -> void
- *
- * Makes versioning triggers use ts as the system time for the rest of the
- * session; NULL goes back to the transaction start time.  A session
- * setting: undone by a rollback of the transaction or savepoint that set it.
- */
-Datum
-ormt_set_system_time(PG_FUNCTION_ARGS)
-{
-	const char *value = "";
-
-	if (!PG_ARGISNULL(0))
-	{
-		TimestampTz ts = PG_GETARG_TIMESTAMPTZ(0);
-		struct pg_tm tm;
-		fsec_t		fsec;
-		char		buf[MAXDATELEN + 1];
-
-		if (TIMESTAMP_NOT_FINITE(ts))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("system time must be finite"),
-					 errhint("Pass a finite timestamp, or NULL to use the transaction start time again.")));
-		/* in UTC and ISO form: read back the same whatever DateStyle */
-		if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
-		tm.tm_isdst = 0;		/* UTC: print its offset */
-		EncodeDateTime(&tm, fsec, true, 0, NULL, USE_ISO_DATES, buf);
-		value = pstrdup(buf);
-	}
-	(void) set_config_option("orm_triggers.system_time", value,
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SET,
-							 true, 0, false);
-	PG_RETURN_VOID();
 }
 
 /* ------------------------------------------------------------------------
@@ -680,8 +580,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 static int64
 system_time(VersioningState *st)
 {
-	TimestampTz now = system_time_set ? system_time_value :
-		GetCurrentTransactionStartTimestamp();
+	TimestampTz now = ormt_system_time();
 
 	if (st->with_tz)
 		return now;
