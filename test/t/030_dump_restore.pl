@@ -49,6 +49,7 @@ $node->safe_psql('src', q{
 	-- a name with a quote, a tab and a newline survives COPY's escaping
 	UPDATE item SET name = E'it''s\t\n"quoted"' WHERE id = 7;
 });
+$node->safe_psql('src', q{SELECT orm_triggers.create_as_of_functions('item')});
 is($node->safe_psql('src', 'SELECT count(*) FROM item WHERE updated_at IS NULL'), '5',
 	'five rows without stamps (written before the triggers)');
 my $want = sample_state($node, 'src', 'item');
@@ -141,6 +142,8 @@ is($node->safe_psql('full_restore', $hist8), $node->safe_psql('src', $hist8),
 	'full dump: the restored versioning trigger writes the restored history table');
 cmp_ok($node->safe_psql('full_restore', q{SELECT count(*) FROM item_history WHERE id = 8}), '>=', 2,
 	'full dump: history of a row updated before the dump and after the restore');
+my $asof = q{SELECT id, name FROM item__as_of((SELECT min(upper(sys_period)) FROM item_history WHERE id = 8) - interval '1 microsecond') ORDER BY id};
+is($node->safe_psql('full_restore', $asof), $node->safe_psql('src', $asof), 'full dump: the AS OF functions came back and read the same');
 
 $node->stop;
 done_testing();
