@@ -1,7 +1,8 @@
 # orm_triggers: PGXS build.
 #
 #   make                      build against the pg_config on PATH (or PG_CONFIG=...)
-#   make install
+#   make install              also installs doc/*.md (and doc/orm/*.md) under
+#                             share/doc/extension/orm_triggers
 #   make installcheck         pg_regress, isolation specs and TAP tests against
 #                             a running server (test/check does all of it for you)
 #
@@ -13,6 +14,8 @@ MODULE_big   = $(EXTENSION)
 OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA         = $(sort $(wildcard sql/$(EXTENSION)--*.sql))
 PG_CPPFLAGS  = -I$(srcdir)/src
+DOCS         = $(sort $(wildcard doc/*.md))
+ORM_DOCS     = $(sort $(wildcard doc/orm/*.md))
 
 # Regression tests: every sql/*.sql that is not an install or upgrade script,
 # in name order (they are independent; 00_setup makes the shared roles).
@@ -35,6 +38,27 @@ override with_llvm = no
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The documentation pages go into a directory of their own under
+# share/doc/extension (names like reference.md are too generic for the shared
+# one), the ORM pages into its orm/ subdirectory, so that the links between
+# pages hold.  PGXS's uninstall rule looks for DOCS under their source path;
+# uninstall-docs removes them where they are.
+docmoduledir := extension/$(EXTENSION)
+
+install: install-orm-docs
+uninstall: uninstall-docs
+.PHONY: install-orm-docs uninstall-docs
+
+install-orm-docs: installdirs
+ifneq ($(ORM_DOCS),)
+	$(MKDIR_P) '$(DESTDIR)$(docdir)/$(docmoduledir)/orm'
+	$(INSTALL_DATA) $(addprefix $(srcdir)/, $(ORM_DOCS)) '$(DESTDIR)$(docdir)/$(docmoduledir)/orm/'
+endif
+
+uninstall-docs:
+	rm -f $(addprefix '$(DESTDIR)$(docdir)/$(docmoduledir)'/, $(notdir $(DOCS))) \
+	      $(addprefix '$(DESTDIR)$(docdir)/$(docmoduledir)/orm'/, $(notdir $(ORM_DOCS)))
 
 ifeq ($(EXTVERSION),)
 $(error could not read default_version from $(EXTENSION).control)

@@ -26,6 +26,13 @@ ROLLBACK;
 SELECT f, orm_triggers.row_trigger_clause(f)
   FROM unnest(ARRAY['update_last_modified', 'set_created_at', 'protect_columns', 'set_actor',
                     'increment_version', 'soft_delete', 'notify_change', 'audit', 'no_such']) f;
+-- ... in pg_get_triggerdef()'s event order, so that attaching an AFTER
+-- INSERT OR UPDATE OR DELETE function again leaves its trigger alone
+SELECT orm_triggers.attach('item', 'audit');
+CREATE TEMP TABLE audit_oid AS SELECT oid FROM pg_trigger WHERE tgname = 'orm_audit';
+SELECT orm_triggers.attach('item', 'audit');
+SELECT t.oid = a.oid AS same_trigger FROM pg_trigger t, audit_oid a WHERE t.tgname = 'orm_audit';
+SELECT orm_triggers.detach('item', 'orm_audit');
 -- misuse of attach()/detach()
 SELECT orm_triggers.attach('item', 'no_such_function', '{x}');
 CREATE FUNCTION plain_trigger() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;

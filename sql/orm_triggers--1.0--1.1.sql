@@ -10,6 +10,76 @@
 
 \echo Use "ALTER EXTENSION orm_triggers UPDATE TO '1.1'" to load this file. \quit
 
+-- ---- core (issue 9)
+-- The DDL event trigger passes on the table and column error fields
+-- (SCHEMA NAME, TABLE NAME, COLUMN NAME) of the error it re-raises, so a
+-- driver sees at CREATE TRIGGER / ALTER TABLE time the same fields as at
+-- the trigger's first fire.  An event trigger's function cannot be replaced
+-- while the event trigger uses it: both are made again.
+DROP EVENT TRIGGER orm_triggers_validate_ddl;
+DROP FUNCTION orm_triggers.validate_ddl();
+
+CREATE FUNCTION orm_triggers.validate_ddl()
+    RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cmd record;
+    tg oid;
+    msg text;
+    detail text;
+    hint text;
+    state text;
+    sch text;
+    tbl text;
+    col text;
+BEGIN
+    IF NOT coalesce(nullif(current_setting('orm_triggers.validate_ddl', true), ''), 'on')::bool THEN
+        RETURN;
+    END IF;
+    FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+        FOR tg IN
+            SELECT t.oid
+              FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+             WHERE p.pronamespace = 'orm_triggers'::regnamespace
+               AND t.tgparentid = 0
+               AND ((cmd.classid = 'pg_trigger'::regclass AND t.oid = cmd.objid) OR
+                    (cmd.classid = 'pg_class'::regclass AND t.tgrelid = cmd.objid))
+        LOOP
+            BEGIN
+                PERFORM orm_triggers.validate_trigger(tg);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+                                        hint = PG_EXCEPTION_HINT, state = RETURNED_SQLSTATE,
+                                        sch = SCHEMA_NAME, tbl = TABLE_NAME, col = COLUMN_NAME;
+                detail := coalesce(nullif(detail, ''), 'While checking the orm_triggers triggers on the changed table.');
+                hint := concat_ws(' ', nullif(hint, ''),
+                    format('(%s was rejected because the trigger would fail at its next fire; SET orm_triggers.validate_ddl = off to skip this check.)',
+                           cmd.command_tag));
+                -- a field given as '' would be reported as set, and empty
+                IF col <> '' THEN
+                    RAISE EXCEPTION '%', msg
+                        USING ERRCODE = state, DETAIL = detail, HINT = hint,
+                              SCHEMA = sch, TABLE = tbl, COLUMN = col;
+                ELSIF tbl <> '' THEN
+                    RAISE EXCEPTION '%', msg
+                        USING ERRCODE = state, DETAIL = detail, HINT = hint,
+                              SCHEMA = sch, TABLE = tbl;
+                ELSE
+                    RAISE EXCEPTION '%', msg
+                        USING ERRCODE = state, DETAIL = detail, HINT = hint;
+                END IF;
+            END;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+CREATE EVENT TRIGGER orm_triggers_validate_ddl ON ddl_command_end
+    WHEN TAG IN ('CREATE TRIGGER', 'ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER TRIGGER')
+    EXECUTE FUNCTION orm_triggers.validate_ddl();
+
 -- ---- versioning (issue 12)
 -- System-versioned tables (src/versioning.c): versioning() keeps the
 -- current row's period and writes every superseded version to a history
@@ -269,6 +339,9 @@ DECLARE
     detail text;
     hint text;
     state text;
+    sch text;
+    tbl text;
+    col text;
 BEGIN
     FOR cmd IN SELECT DISTINCT c.objid FROM pg_event_trigger_ddl_commands() c
                 WHERE c.classid = 'pg_class'::regclass LOOP
@@ -283,12 +356,25 @@ BEGIN
                 BEGIN
                     PERFORM orm_triggers.validate_trigger(tg.oid);
                 EXCEPTION WHEN OTHERS THEN
+                    -- re-raised with its table and column fields, as validate_ddl() does
                     GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
-                                            hint = PG_EXCEPTION_HINT, state = RETURNED_SQLSTATE;
-                    RAISE EXCEPTION '%', msg
-                        USING ERRCODE = state, DETAIL = coalesce(nullif(detail, ''), 'While checking the versioning triggers that write the changed table.'),
-                              HINT = concat_ws(' ', nullif(hint, ''),
-                                  '(ALTER TABLE was rejected because the trigger would fail at its next fire; SET orm_triggers.validate_ddl = off to skip this check.)');
+                                            hint = PG_EXCEPTION_HINT, state = RETURNED_SQLSTATE,
+                                            sch = SCHEMA_NAME, tbl = TABLE_NAME, col = COLUMN_NAME;
+                    detail := coalesce(nullif(detail, ''), 'While checking the versioning triggers that write the changed table.');
+                    hint := concat_ws(' ', nullif(hint, ''),
+                        '(ALTER TABLE was rejected because the trigger would fail at its next fire; SET orm_triggers.validate_ddl = off to skip this check.)');
+                    IF col <> '' THEN
+                        RAISE EXCEPTION '%', msg
+                            USING ERRCODE = state, DETAIL = detail, HINT = hint,
+                                  SCHEMA = sch, TABLE = tbl, COLUMN = col;
+                    ELSIF tbl <> '' THEN
+                        RAISE EXCEPTION '%', msg
+                            USING ERRCODE = state, DETAIL = detail, HINT = hint,
+                                  SCHEMA = sch, TABLE = tbl;
+                    ELSE
+                        RAISE EXCEPTION '%', msg
+                            USING ERRCODE = state, DETAIL = detail, HINT = hint;
+                    END IF;
                 END;
             END IF;
             IF (tg.tgrelid = cmd.objid OR tg.hist = cmd.objid) AND tg.hist IS NOT NULL

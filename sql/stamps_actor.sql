@@ -8,14 +8,19 @@ SET ROLE ormt_app;
 SET search_path = ormt_ac;
 
 CREATE FUNCTION try(sql text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text; hnt text;
+DECLARE st text; msg text; det text; hnt text; ctx text;
 BEGIN
     EXECUTE sql;
     RAISE NOTICE 'no error';
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-    RAISE NOTICE E'%: %\nDETAIL:  %\nHINT:  %', st, msg, det, hnt;
+                            det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT,
+                            ctx = PG_EXCEPTION_CONTEXT;
+    -- the first context line, when it is not just the statement
+    ctx := split_part(ctx, E'\n', 1);
+    IF ctx LIKE 'SQL statement %' THEN ctx := NULL; END IF;
+    RAISE NOTICE '%', format(E'%s: %s\nDETAIL:  %s\nHINT:  %s%s', st, msg, det, hnt,
+                             coalesce(E'\nCONTEXT:  ' || ctx, ''));
 END $$;
 
 CREATE TABLE t (id int PRIMARY KEY, x text, created_by text, updated_by text);

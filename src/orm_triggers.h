@@ -76,6 +76,11 @@ typedef struct OrmtFuncSpec
 	int			min_columns;	/* column-name arguments */
 	int			max_columns;	/* -1: unlimited */
 	const OrmtOptionDef *options;	/* terminated by a {NULL} entry */
+	bool		writes_columns; /* a BEFORE UPDATE row trigger of this
+								 * function decides its column arguments'
+								 * values itself: other triggers deciding
+								 * whether a row changed skip them
+								 * (ormt_mark_stamped_columns) */
 } OrmtFuncSpec;
 
 /* Arguments of one trigger, parsed. */
@@ -94,9 +99,11 @@ typedef struct OrmtArgs
 } OrmtArgs;
 
 /*
- * One trigger's resolved state.  Entries are never removed from the hash
- * table, so a pointer to one stays valid for the life of the backend; that
- * lets the per-row path keep it in fn_extra and skip the hash lookup.
+ * One trigger's resolved state.  An entry is removed from the hash table
+ * only at the commit of a transaction that found its trigger dropped, so a
+ * pointer to one stays valid for at least the current transaction; that
+ * lets the per-row path keep it in fn_extra (which lives as long as the
+ * query) and skip the hash lookup.
  */
 typedef struct OrmtTriggerEntry OrmtTriggerEntry;
 
@@ -121,8 +128,13 @@ struct OrmtTriggerEntry
 	SPIPlanPtr	plans[ORMT_MAX_PLANS];	/* saved plans, freed on rebuild */
 	MemoryContext cxt;			/* owns everything below */
 	char	   *tgname;			/* trigger name, for messages */
-	char	   *relname;		/* relation name, for messages */
+	char	   *relname;		/* for messages: the table the trigger was
+								 * created on (for a partition, the
+								 * partitioned table whose trigger was
+								 * cloned), not necessarily relid */
 	void	   *data;			/* the feature's resolved state */
+	char	   *nspname;		/* schema of relname, for messages */
+	bool		dropped;		/* trigger is gone: free at commit */
 };
 
 /* trigger_cache.c */
@@ -136,7 +148,7 @@ extern SPIPlanPtr ormt_cache_prepare(OrmtTriggerEntry *entry, const char *sql,
 									 int cursor_options);
 extern void ormt_cache_init(void);
 
-/* argument helpers, for build callbacks (trigger_cache.c) */
+/* argument helpers, for build callbacks (spec.c) */
 extern const char *ormt_option(const OrmtArgs *args, const char *name);
 extern bool ormt_option_bool(OrmtTriggerEntry *entry, const OrmtArgs *args,
 							 const char *name, bool dflt);
@@ -144,15 +156,31 @@ extern List *ormt_option_columns(const OrmtArgs *args, const char *name);
 extern AttrNumber ormt_resolve_column(OrmtTriggerEntry *entry, Relation rel,
 									  const char *colname,
 									  bool allow_generated);
-extern Oid	ormt_column_base_type(Relation rel, AttrNumber attnum);
+extern int	ormt_mark_option_columns(OrmtTriggerEntry *entry, Relation rel,
+									 const OrmtArgs *args, const char *name,
+									 bool *mark);
 extern void ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip);
 extern void ormt_column_type_error(OrmtTriggerEntry *entry, Relation rel,
 								   AttrNumber attnum, const char *expected)
 			pg_attribute_noreturn();
 
-/* relations (trigger_cache.c) */
+/* firing context and arguments, for trigger_cache.c (spec.c) */
+extern void ormt_check_firing_context(const OrmtTriggerEntry *entry,
+									  TriggerData *trigdata);
+extern void ormt_parse_args(const OrmtTriggerEntry *entry,
+							TriggerData *trigdata, OrmtArgs *args);
+
+/* relations and error fields (relations.c) */
 extern Oid	ormt_partition_root(Relation rel);
+extern Oid	ormt_partition_root_name(Relation rel, char **nspname,
+									 char **relname);
+extern void ormt_relation_names(Oid relid, char **nspname, char **relname);
+extern Oid	ormt_trigger_table(Relation rel, Oid tgoid);
+extern HeapTuple ormt_fetch_trigger(Oid tgoid);
 extern int	ormt_primary_key(Relation rel, AttrNumber **attnums);
+extern int	ormt_errtable(const OrmtTriggerEntry *entry);
+extern int	ormt_errtablecol(const OrmtTriggerEntry *entry,
+							 const char *colname);
 
 /* target.c: tables named in arguments, writes as their owner */
 typedef struct OrmtUserSave
@@ -174,10 +202,9 @@ extern Datum ormt_now_as(Oid basetype);
 extern void ormt_soft_delete_init(void);
 extern void ormt_audit_init(void);
 
-/* values (trigger_cache.c) */
+/* values (tuple.c) */
 extern bool ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,
 							 int16 typlen, bool typbyval);
-extern char *ormt_events_text(int16 events, const char *sep);
 extern HeapTuple ormt_modify_tuple(HeapTuple tuple, TupleDesc tupdesc, int n,
 								   const int *attnums, const Datum *values,
 								   const bool *nulls);
@@ -201,6 +228,14 @@ ORMT_DECLARE_TRIGGER_FUNCTION(increment_version);
 ORMT_DECLARE_TRIGGER_FUNCTION(soft_delete);
 ORMT_DECLARE_TRIGGER_FUNCTION(notify_change);
 ORMT_DECLARE_TRIGGER_FUNCTION(audit);
+
+/* events as text (spec.c) */
+extern char *ormt_events_text(int16 events, const char *sep);
+extern const char *ormt_event_name(TriggerEvent event);
+extern const char *ormt_first_event_name(int16 events);
+
+/* registry.c: the spec of an orm_triggers function, NULL for another */
+extern const OrmtFuncSpec *ormt_lookup_spec(Oid funcoid);
 
 /* versioning.c: versioning() and the orm_triggers.system_time setting */
 ORMT_DECLARE_TRIGGER_FUNCTION(versioning);

@@ -21,18 +21,15 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
-#include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -80,32 +77,23 @@ lookup_function(Oid fn)
 	return NULL;
 }
 
-/* The pg_trigger row of tgoid, copied; NULL if there is none. */
-static HeapTuple
-fetch_trigger(Oid tgoid)
+/*
+ * The spec of function funcoid when it is one of ours, else NULL.  Used at
+ * build time only (it looks the function up in the catalogs).
+ */
+const OrmtFuncSpec *
+ormt_lookup_spec(Oid funcoid)
 {
-	Relation	tgrel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
+	const OrmtRegistered *fn = lookup_function(funcoid);
 
-	tgrel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(tgoid));
-	scan = systable_beginscan(tgrel, TriggerOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		tup = heap_copytuple(tup);
-	systable_endscan(scan);
-	table_close(tgrel, AccessShareLock);
-	return tup;
+	return fn ? fn->spec : NULL;
 }
 
 Datum
 ormt_validate_trigger(PG_FUNCTION_ARGS)
 {
 	Oid			tgoid = PG_GETARG_OID(0);
-	HeapTuple	tup = fetch_trigger(tgoid);
+	HeapTuple	tup = ormt_fetch_trigger(tgoid);
 	Form_pg_trigger tgform;
 	const OrmtRegistered *fn;
 	Relation	rel;
@@ -152,7 +140,7 @@ Datum
 ormt_trigger_arguments(PG_FUNCTION_ARGS)
 {
 	Oid			tgoid = PG_GETARG_OID(0);
-	HeapTuple	tup = fetch_trigger(tgoid);
+	HeapTuple	tup = ormt_fetch_trigger(tgoid);
 	Relation	tgrel;
 	int			nargs;
 	Datum	   *elems;
@@ -193,7 +181,17 @@ ormt_trigger_arguments(PG_FUNCTION_ARGS)
 Datum
 ormt_row_trigger_clause(PG_FUNCTION_ARGS)
 {
+	static const struct
+	{
+		int16		bit;
+		const char *name;
+	}			triggerdef_order[] = {
+		{TRIGGER_TYPE_INSERT, "INSERT"},
+		{TRIGGER_TYPE_DELETE, "DELETE"},
+		{TRIGGER_TYPE_UPDATE, "UPDATE"},
+	};
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *sep = " ";
 	StringInfoData buf;
 
 	for (size_t i = 0; i < lengthof(registry); i++)
@@ -202,11 +200,20 @@ ormt_row_trigger_clause(PG_FUNCTION_ARGS)
 
 		if (strcmp(spec->name, name) != 0 || !spec->row_ok)
 			continue;
-		/* a row trigger: every event the function takes but TRUNCATE */
+		/*
+		 * A row trigger: every event the function takes but TRUNCATE, in the
+		 * order pg_get_triggerdef() prints them, so that attach() recognises
+		 * a trigger it created before and leaves it alone.
+		 */
 		initStringInfo(&buf);
-		appendStringInfo(&buf, "%s %s",
-						 spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER",
-						 ormt_events_text(spec->events & ~TRIGGER_TYPE_TRUNCATE, " OR "));
+		appendStringInfoString(&buf, spec->timing == TRIGGER_TYPE_BEFORE ? "BEFORE" : "AFTER");
+		for (size_t j = 0; j < lengthof(triggerdef_order); j++)
+		{
+			if ((spec->events & triggerdef_order[j].bit) == 0)
+				continue;
+			appendStringInfo(&buf, "%s%s", sep, triggerdef_order[j].name);
+			sep = " OR ";
+		}
 		PG_RETURN_TEXT_P(cstring_to_text(buf.data));
 	}
 	PG_RETURN_NULL();

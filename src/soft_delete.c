@@ -184,7 +184,7 @@ verdict(bool updates, bool deletes)
  * movement; for anything else this is a plain comparison.
  */
 static DeleteKind
-classify_delete(Relation rel)
+classify_delete(OrmtTriggerEntry *entry, Relation rel)
 {
 	Oid			relid = RelationGetRelid(rel);
 	bool		updates = false;
@@ -197,6 +197,7 @@ classify_delete(Relation rel)
 	{
 		RunningQuery *rq = &running[running_depth - 1];
 
+		Assert(rq->query != NULL && rq->query->plannedstmt != NULL);
 		if (rq->relid != relid)
 		{
 			scan_statement(rq->query->plannedstmt, relid, &updates, &deletes);
@@ -208,8 +209,9 @@ classify_delete(Relation rel)
 	if (running_depth > MAX_TRACKED_DEPTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+				 ormt_errtable(entry),
 				 errmsg("soft delete of a row of \"%s\" is nested too deeply",
-						RelationGetRelationName(rel)),
+						entry->relname),
 				 errdetail("orm_triggers tracks %d levels of nested statements.",
 						   MAX_TRACKED_DEPTH),
 				 errhint("SET orm_triggers.hard_delete = on to delete for real.")));
@@ -250,7 +252,6 @@ typedef struct SoftDeleteState
 	Oid			basetype;		/* BOOLOID, or a type ormt_now_as() makes */
 	bool		delete_on_repeat;
 	SPIPlanPtr	plan;			/* UPDATE ONLY leaf SET col = $1 WHERE ctid = $2 */
-	char	   *tablename;		/* partition root's name, for messages */
 } SoftDeleteState;
 
 static const char *const on_repeat_choices[] = {"ignore", "delete", NULL};
@@ -282,12 +283,12 @@ ormt_soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	Form_pg_attribute att;
 	Oid			base;
 	Oid			argtypes[2];
-	Oid			root;
 	char	   *sql;
 
 	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 ormt_errtable(entry),
 				 errmsg("trigger \"%s\" on \"%s\" cannot soft-delete rows of a foreign table",
 						entry->tgname, entry->relname),
 				 errdetail("orm_triggers.soft_delete finds the row to update by its ctid."),
@@ -302,11 +303,6 @@ ormt_soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		ormt_column_type_error(entry, rel, st->attnum,
 							   "a timestamptz, timestamp, date or boolean column (or a domain over one)");
 	st->basetype = base;
-
-	root = ormt_partition_root(rel);
-	st->tablename = get_rel_name(root);
-	if (st->tablename == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", root);
 
 	/*
 	 * The value is passed as the base type; the assignment applies the
@@ -330,6 +326,8 @@ ormt_soft_delete_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 static Datum
 mark_value(SoftDeleteState *st)
 {
+	Assert(st->basetype == BOOLOID || st->basetype == TIMESTAMPTZOID ||
+		   st->basetype == TIMESTAMPOID || st->basetype == DATEOID);
 	if (st->basetype == BOOLOID)
 		return BoolGetDatum(true);
 	return ormt_now_as(st->basetype);
@@ -362,17 +360,18 @@ soft_delete(PG_FUNCTION_ARGS)
 	if (ormt_hard_delete)
 		return PointerGetDatum(tuple);
 
-	switch (classify_delete(trigdata->tg_relation))
+	switch (classify_delete(entry, trigdata->tg_relation))
 	{
 		case DELETE_MOVE:
 			return PointerGetDatum(tuple);
 		case DELETE_AMBIGUOUS:
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 ormt_errtable(entry),
 					 errmsg("cannot tell whether a row of table \"%s\" is being deleted or moved to another partition",
-							st->tablename),
+							entry->relname),
 					 errdetail("The statement both updates and deletes partition \"%s\"; trigger \"%s\" turns deletes into updates but must let row movement through.",
-							   entry->relname, entry->tgname),
+							   RelationGetRelationName(trigdata->tg_relation), entry->tgname),
 					 errhint("Run the DELETE and the UPDATE as separate statements, or SET LOCAL orm_triggers.hard_delete = on.")));
 			break;
 		case DELETE_REAL:
@@ -382,6 +381,7 @@ soft_delete(PG_FUNCTION_ARGS)
 	if (already_deleted(st, trigdata))
 		return st->delete_on_repeat ? PointerGetDatum(tuple) : PointerGetDatum(NULL);
 
+	Assert(st->plan != NULL);
 	values[0] = mark_value(st);
 	values[1] = PointerGetDatum(&tuple->t_self);
 

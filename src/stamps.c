@@ -75,6 +75,7 @@ resolve_stamp_column(OrmtTriggerEntry *entry, Relation rel,
 	base = getBaseTypeAndTypmod(att->atttypid, &typmod);
 	if (base != TIMESTAMPTZOID && base != TIMESTAMPOID && base != DATEOID)
 		ormt_column_type_error(entry, rel, sc->attnum, stamp_types);
+	Assert(sc->attnum > 0);
 	sc->basetype = base;
 	sc->typmod = typmod;
 	sc->domain = (base != att->atttypid) ? att->atttypid : InvalidOid;
@@ -139,6 +140,7 @@ stamp_value(OrmtTriggerEntry *entry, StampColumn *sc)
 typedef struct Replacements
 {
 	int			n;
+	int			max;			/* room for this many */
 	int		   *attnums;
 	Datum	   *values;
 	bool	   *nulls;
@@ -152,6 +154,7 @@ static void
 replacements_init(Replacements *r, int max)
 {
 	r->n = 0;
+	r->max = max;
 	if (max <= INLINE_REPLACEMENTS)
 	{
 		r->attnums = r->inline_attnums;
@@ -167,6 +170,8 @@ replacements_init(Replacements *r, int max)
 static void
 replace(Replacements *r, AttrNumber attnum, Datum value, bool isnull)
 {
+	Assert(r->n < r->max);
+	Assert(attnum > 0);
 	r->attnums[r->n] = attnum;
 	r->values[r->n] = value;
 	r->nulls[r->n] = isnull;
@@ -296,6 +301,7 @@ const OrmtFuncSpec ormt_update_last_modified_spec = {
 	.min_columns = 1,
 	.max_columns = -1,
 	.options = last_modified_options,
+	.writes_columns = true,
 };
 
 void
@@ -306,7 +312,6 @@ ormt_update_last_modified_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	LastModifiedState *st = palloc0(sizeof(LastModifiedState));
 	bool	   *skip = palloc0(sizeof(bool) * (tupdesc->natts + 1));
-	ListCell   *lc;
 
 	st->nstamps = args->ncolumns;
 	st->stamps = palloc(sizeof(StampColumn) * st->nstamps);
@@ -316,8 +321,7 @@ ormt_update_last_modified_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		skip[st->stamps[i].attnum] = true;
 	}
 	st->always = ormt_option_bool(entry, args, "always", false);
-	foreach(lc, ormt_option_columns(args, "ignore"))
-		skip[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
+	ormt_mark_option_columns(entry, rel, args, "ignore", skip);
 
 	change_check_build(&st->changes, trigdata, skip);
 	entry->data = st;
@@ -384,6 +388,7 @@ const OrmtFuncSpec ormt_set_created_at_spec = {
 	.min_columns = 1,
 	.max_columns = 1,
 	.options = NULL,
+	.writes_columns = true,
 };
 
 void
@@ -450,6 +455,7 @@ const OrmtFuncSpec ormt_protect_columns_spec = {
 	.min_columns = 1,
 	.max_columns = -1,
 	.options = protect_options,
+	.writes_columns = true,		/* its columns never really change */
 };
 
 void
@@ -487,6 +493,7 @@ protect_columns(PG_FUNCTION_ARGS)
 		else if (!column_unchanged(trigdata->tg_trigslot, trigdata->tg_newslot, att))
 			ereport(ERROR,
 					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 ormt_errtablecol(entry, NameStr(att->attname)),
 					 errmsg("column \"%s\" of table \"%s\" cannot be changed",
 							NameStr(att->attname), entry->relname),
 					 errdetail("Trigger \"%s\" protects it.", entry->tgname),
@@ -517,6 +524,7 @@ typedef struct ActorState
 {
 	AttrNumber	attnum;
 	char	   *colname;
+	char	   *typname;		/* the column's type, for messages */
 	bool		insert_only;
 	Oid			typid;
 	int32		typmod;
@@ -550,6 +558,7 @@ const OrmtFuncSpec ormt_set_actor_spec = {
 	.min_columns = 1,
 	.max_columns = 1,
 	.options = actor_options,
+	.writes_columns = true,
 };
 
 void
@@ -576,6 +585,7 @@ ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 							   "a text, varchar, name, uuid or integer column (or a domain over one)");
 
 	st->colname = pstrdup(NameStr(att->attname));
+	st->typname = format_type_with_typemod(att->atttypid, att->atttypmod);
 	st->typid = att->atttypid;
 	st->typmod = att->atttypmod;
 	st->typlen = att->attlen;
@@ -586,11 +596,8 @@ ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	{
 		bool	   *skip = palloc0(sizeof(bool) * (RelationGetDescr(rel)->natts + 1));
 
-		ListCell   *lc;
-
 		skip[st->attnum] = true;
-		foreach(lc, ormt_option_columns(args, "ignore"))
-			skip[ormt_resolve_column(entry, rel, (char *) lfirst(lc), true)] = true;
+		ormt_mark_option_columns(entry, rel, args, "ignore", skip);
 		change_check_build(&st->changes, trigdata, skip);
 	}
 	entry->data = st;
@@ -632,79 +639,50 @@ session_user_name(void)
 }
 
 /*
- * The actor did not convert to the column's type: report it as our error,
- * naming the setting, with the input function's message as detail.
+ * Error context while the actor is converted to the column's type (by the
+ * type's input function) or checked against its domain: the message is
+ * theirs; this adds which value, column, table and trigger, what to set
+ * instead, and (see below) the table and column error fields.  It uses only what the
+ * entry resolved when it was built: no catalog access while an error is
+ * being reported.
  */
+typedef struct ActorErrorContext
+{
+	OrmtTriggerEntry *entry;
+	ActorState *st;
+	const char *text;
+	bool		from_setting;
+} ActorErrorContext;
+
 static void
-pg_attribute_noreturn()
-actor_conversion_error(OrmtTriggerEntry *entry, ActorState *st,
-					   const char *text, bool from_setting,
-					   MemoryContext cxt)
+actor_error_callback(void *arg)
 {
-	ErrorData  *edata;
+	ActorErrorContext *ctx = (ActorErrorContext *) arg;
+	OrmtTriggerEntry *entry = ctx->entry;
+	ActorState *st = ctx->st;
 
-	MemoryContextSwitchTo(cxt);
-	edata = CopyErrorData();
-	FlushErrorState();
-	if (from_setting)
-		ereport(ERROR,
-				(errcode(edata->sqlerrcode),
-				 errmsg("orm_triggers.actor \"%s\" is not a valid value for column \"%s\" of table \"%s\"",
-						text, st->colname, entry->relname),
-				 errdetail("%s", edata->message),
-				 errhint("SET orm_triggers.actor to a value of type %s (trigger \"%s\").",
-						 format_type_with_typemod(st->typid, st->typmod), entry->tgname)));
-	ereport(ERROR,
-			(errcode(edata->sqlerrcode),
-			 errmsg("session user \"%s\" is not a valid value for column \"%s\" of table \"%s\"",
-					text, st->colname, entry->relname),
-			 errdetail("%s", edata->message),
-			 errhint("orm_triggers.actor is not set, so trigger \"%s\" records the session user; SET orm_triggers.actor to a value of type %s.",
-					 entry->tgname, format_type_with_typemod(st->typid, st->typmod))));
-}
-
-static Datum
-convert_actor(OrmtTriggerEntry *entry, ActorState *st, const char *text,
-			  bool from_setting)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile Datum value = (Datum) 0;
-
-	PG_TRY();
+	if (ctx->from_setting)
 	{
-		value = InputFunctionCall(&st->input, unconstify(char *, text),
-								  st->typioparam, st->typmod);
+		errcontext("orm_triggers.actor \"%s\" as the value of column \"%s\" of table \"%s\", set by trigger \"%s\"",
+				   ctx->text, st->colname, entry->relname, entry->tgname);
+		errhint("SET orm_triggers.actor to a value of type %s.", st->typname);
 	}
-	PG_CATCH();
+	else
 	{
-		actor_conversion_error(entry, st, text, from_setting, cxt);
+		errcontext("session user \"%s\" as the value of column \"%s\" of table \"%s\", set by trigger \"%s\"",
+				   ctx->text, st->colname, entry->relname, entry->tgname);
+		errhint("orm_triggers.actor is not set, so the trigger records the session user; SET orm_triggers.actor to a value of type %s.",
+				st->typname);
 	}
-	PG_END_TRY();
-	return value;
-}
 
-/*
- * Check a cached actor value against the column's domain again: its
- * constraints may have changed since the value was converted (ALTER DOMAIN
- * does not invalidate the table's trigger cache).  domain_check's own cache
- * follows constraint changes.
- */
-static void
-recheck_actor_domain(OrmtTriggerEntry *entry, ActorState *st,
-					 const char *text, bool from_setting)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-
-	PG_TRY();
-	{
-		domain_check(st->last_value, false, st->typid, &st->domain_extra,
-					 entry->cxt);
-	}
-	PG_CATCH();
-	{
-		actor_conversion_error(entry, st, text, from_setting, cxt);
-	}
-	PG_END_TRY();
+	/*
+	 * The table and column fields, unless the column is a domain: a domain's
+	 * errors carry its own schema, type and constraint fields (set by
+	 * errdomainconstraint), and a field must not be set twice.  The base
+	 * types' input functions set none.
+	 */
+	if (!st->is_domain)
+		ormt_errtablecol(entry, st->colname);
 }
 
 /* The actor as a value of the column's type; the last one is cached. */
@@ -715,15 +693,41 @@ actor_value(OrmtTriggerEntry *entry, ActorState *st)
 	const char *text = from_setting ? ormt_actor : session_user_name();
 	Datum		value;
 	MemoryContext oldcxt;
+	ActorErrorContext ctx;
+	ErrorContextCallback errcallback;
+
+	if (st->last_text != NULL && strcmp(st->last_text, text) == 0 &&
+		!st->is_domain)
+		return st->last_value;
+
+	ctx.entry = entry;
+	ctx.st = st;
+	ctx.text = text;
+	ctx.from_setting = from_setting;
+	errcallback.callback = actor_error_callback;
+	errcallback.arg = &ctx;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 
 	if (st->last_text != NULL && strcmp(st->last_text, text) == 0)
 	{
-		if (st->is_domain)
-			recheck_actor_domain(entry, st, text, from_setting);
+		/*
+		 * The cached value, checked against the column's domain again: its
+		 * constraints may have changed since the value was converted (ALTER
+		 * DOMAIN does not invalidate the table's trigger cache).
+		 * domain_check's own cache follows constraint changes.
+		 */
+		Assert(st->is_domain);
+		domain_check(st->last_value, false, st->typid, &st->domain_extra,
+					 entry->cxt);
+		error_context_stack = errcallback.previous;
 		return st->last_value;
 	}
 
-	value = convert_actor(entry, st, text, from_setting);
+	/* the input function applies the domain's checks too */
+	value = InputFunctionCall(&st->input, unconstify(char *, text),
+							  st->typioparam, st->typmod);
+	error_context_stack = errcallback.previous;
 
 	/* remember it, in the entry's context */
 	oldcxt = MemoryContextSwitchTo(entry->cxt);

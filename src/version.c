@@ -39,11 +39,14 @@ PG_FUNCTION_INFO_V1(increment_version);
  *	  lock_version, Hibernate @Version, SQLAlchemy version_id_col, Sequelize,
  *	  TypeORM: SET version = read + 1 WHERE version = read); their WHERE
  *	  clause has already proved the read fresh, and since versions only grow
- *	  a stale read + 1 can never equal stored + 1 unless it is stale by
- *	  exactly one with no such WHERE clause, which 'strict=true' rejects;
+ *	  a stale read + 1 is at most the stored version, never stored + 1;
  *	- anything else (older, newer, NULL): a stale offer, 40001.
- * A stored NULL counts as 0.  'strict=true' accepts only the first case:
- * for writers that send the version they read and no WHERE guard.
+ * A stored NULL counts as 0.  A writer one version behind that writes
+ * read + 1 WITHOUT the WHERE guard writes the stored version, which reads
+ * as "the version read" and is accepted: the guard is what makes the ORM
+ * protocol safe, in either mode.  'strict=true' accepts only the first case,
+ * for tables whose writers all send the version they read: a writer that
+ * computes versions itself is then an error.
  * int2, int4, int8 and domains over them; overflow is an error.
  * ------------------------------------------------------------------------
  */
@@ -54,7 +57,6 @@ typedef struct VersionState
 	Oid			base;			/* INT2OID, INT4OID or INT8OID */
 	Oid			domain;			/* the column's domain, or InvalidOid */
 	void	   *domain_extra;	/* domain_check's cache */
-	char	   *tablename;		/* partition root's name, for messages */
 	bool		strict;			/* strict=true: stored + 1 is stale too */
 } VersionState;
 
@@ -73,6 +75,7 @@ const OrmtFuncSpec ormt_increment_version_spec = {
 	.min_columns = 1,
 	.max_columns = 1,
 	.options = version_options,
+	.writes_columns = true,
 };
 
 void
@@ -82,7 +85,6 @@ ormt_increment_version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	Relation	rel = trigdata->tg_relation;
 	VersionState *st = palloc0(sizeof(VersionState));
 	Form_pg_attribute att;
-	Oid			root;
 
 	st->attnum = ormt_resolve_column(entry, rel, args->columns[0], false);
 	att = TupleDescAttr(RelationGetDescr(rel), st->attnum - 1);
@@ -93,17 +95,13 @@ ormt_increment_version_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	st->domain = (st->base != att->atttypid) ? att->atttypid : InvalidOid;
 	st->colname = pstrdup(NameStr(att->attname));
 	st->strict = ormt_option_bool(entry, args, "strict", false);
-	root = ormt_partition_root(rel);
-	st->tablename = (root == RelationGetRelid(rel)) ?
-		pstrdup(RelationGetRelationName(rel)) : get_rel_name(root);
-	if (st->tablename == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", root);
 	entry->data = st;
 }
 
 static int64
 version_get(VersionState *st, Datum d)
 {
+	Assert(st->base == INT2OID || st->base == INT4OID || st->base == INT8OID);
 	switch (st->base)
 	{
 		case INT2OID:
@@ -140,8 +138,9 @@ version_next(OrmtTriggerEntry *entry, VersionState *st, int64 stored)
 	if (stored >= max)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 ormt_errtablecol(entry, st->colname),
 				 errmsg("version column \"%s\" of table \"%s\" is out of range",
-						st->colname, st->tablename),
+						st->colname, entry->relname),
 				 errdetail("Trigger \"%s\" cannot increment version " INT64_FORMAT ": it is the largest %s.",
 						   entry->tgname, stored, format_type_be(st->base)),
 				 st->base == INT8OID ?
@@ -211,8 +210,9 @@ increment_version(PG_FUNCTION_ARGS)
 		(!oldnull && version_get(st, oldval) != version_get(st, newval)))
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 ormt_errtablecol(entry, st->colname),
 				 errmsg("row of table \"%s\" was changed by another transaction",
-						st->tablename),
+						entry->relname),
 				 oldnull ?
 				 errdetail("Column \"%s\" stores version NULL; the UPDATE offered version " INT64_FORMAT ".",
 						   st->colname, version_get(st, newval)) :

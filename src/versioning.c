@@ -158,6 +158,7 @@ const OrmtFuncSpec ormt_versioning_spec = {
 	.min_columns = 0,			/* counted in the build */
 	.max_columns = -1,
 	.options = versioning_options,
+	.writes_columns = true,		/* its period */
 };
 
 static const char *

@@ -131,20 +131,37 @@ $sub->safe_psql('postgres', q{
 });
 
 # ENABLE ALWAYS increment_version: the replicated UPDATE carries the
-# publisher's new version (stored + 1), which the subscriber's trigger reads
-# as a stale version offered: 40001 in the apply worker, which retries and
-# fails again until the trigger is set back to ENABLE.
+# publisher's new version, stored + 1 of the subscriber's copy, which the
+# trigger keeps as written (the ORMs' own read + 1): the row arrives as
+# published, no error.
 $sub->safe_psql('postgres', q{ALTER TABLE item ENABLE ALWAYS TRIGGER item_version});
 my $offset = -s $sub->logfile;
 $pub->safe_psql('postgres', q{UPDATE item SET name = 'v' WHERE id = 4});
-$sub->wait_for_log(qr/row of table "item" was changed by another transaction/, $offset);
-ok(1, 'ENABLE ALWAYS increment_version: the apply worker fails with 40001 on a replicated UPDATE');
-isnt($sub->safe_psql('postgres', q{SELECT name FROM item WHERE id = 4}), 'v',
-	'ENABLE ALWAYS increment_version: the UPDATE is not applied meanwhile');
-$sub->safe_psql('postgres', q{ALTER TABLE item ENABLE TRIGGER item_version});
 $pub->wait_for_catchup('s');
 is($sub->safe_psql('postgres', q{SELECT name, version FROM item WHERE id = 4}),
 	$pub->safe_psql('postgres', q{SELECT name, version FROM item WHERE id = 4}),
+	'ENABLE ALWAYS increment_version: the replicated UPDATE keeps the publisher\'s version (stored + 1)');
+unlike(slurp_file($sub->logfile, $offset), qr/was changed by another transaction/,
+	'ENABLE ALWAYS increment_version: no 40001 in the apply worker');
+
+# With 'strict=true' the trigger accepts only the stored version or none:
+# the replicated stored + 1 is a stale offer, 40001 in the apply worker,
+# which retries and fails again until the trigger is set back to ENABLE.
+$sub->safe_psql('postgres', q{
+	CREATE OR REPLACE TRIGGER item_version BEFORE INSERT OR UPDATE ON item
+		FOR EACH ROW EXECUTE FUNCTION orm_triggers.increment_version('version', 'strict=true');
+	ALTER TABLE item ENABLE ALWAYS TRIGGER item_version;
+});
+$offset = -s $sub->logfile;
+$pub->safe_psql('postgres', q{UPDATE item SET name = 'w' WHERE id = 5});
+$sub->wait_for_log(qr/row of table "item" was changed by another transaction/, $offset);
+ok(1, 'ENABLE ALWAYS increment_version strict=true: the apply worker fails with 40001 on a replicated UPDATE');
+isnt($sub->safe_psql('postgres', q{SELECT name FROM item WHERE id = 5}), 'w',
+	'ENABLE ALWAYS increment_version strict=true: the UPDATE is not applied meanwhile');
+$sub->safe_psql('postgres', q{ALTER TABLE item ENABLE TRIGGER item_version});
+$pub->wait_for_catchup('s');
+is($sub->safe_psql('postgres', q{SELECT name, version FROM item WHERE id = 5}),
+	$pub->safe_psql('postgres', q{SELECT name, version FROM item WHERE id = 5}),
 	'back to ENABLE: the apply worker retries and the row arrives with the publisher\'s version');
 
 $sub->stop;

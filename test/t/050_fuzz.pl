@@ -18,8 +18,10 @@
 # a model of what the triggers must have done, and untouched rows must be
 # untouched.  At the end the server must be up with no crash in its log.
 # Beyond the stamps: increment_version (INSERT gives 1, every UPDATE old+1;
-# 'offer' statements write back the versions read, or a stale one for one
-# row, which must fail with 40001 and change nothing), soft_delete (a DELETE
+# 'offer' statements write back the versions read or, the ORMs' own way,
+# read + 1, sometimes guarded by WHERE version = read; or, for one row, a
+# stale offer (older, newer by two or more, NULL), which must fail with
+# 40001 and change nothing), soft_delete (a DELETE
 # marks live rows, leaves deleted ones alone, really deletes under
 # orm_triggers.hard_delete) and audit (inside each statement's transaction,
 # row_as_of(tbl, key, now()) for every row equals the row's columns, and is
@@ -428,15 +430,37 @@ sub run_statement
 		}
 		elsif ($kind eq 'offer')
 		{
-			# the ORM's optimistic lock: write back the version read, or
-			# (stale) an older one for one of the rows
+			# the two optimistic-lock protocols, row by row: write back the
+			# version read (or the column itself), or the ORM's own read + 1
+			# (kept as written); sometimes guarded the ORM's way by WHERE
+			# version = read.  Or (stale) one row offers anything but its
+			# stored or stored + 1 version: older, newer by 2 or more, NULL.
 			$stale = chance(0.4);
 			my $old = $targets[ int(rand(@targets)) ];
-			my $case = join(' ', map {
-				my $v = $t->{rows}{$_}{version};
-				$v = $v - 1 - int(rand(3)) if $stale && $_ == $old;
-				"WHEN $_ THEN $v" } @targets);
-			$sql = "UPDATE $name SET version = CASE id $case END, $pay[0][0] = " . literal_for($pay[0]) . " WHERE $where";
+			my (@case, @guard);
+			for my $id (@targets)
+			{
+				my $v = $t->{rows}{$id}{version};
+				my $n = $v eq 'NULL' ? 0 : $v;
+				my $offer;
+				if ($stale && $id == $old)
+				{
+					my $how = pick('older', 'newer', $v eq 'NULL' ? () : 'null');
+					$offer = $how eq 'older' ? $n - 1 - int(rand(3))
+					  : $how eq 'newer' ? $n + 2 + int(rand(3)) : 'NULL::int';
+					$stats{"stale offers ($how)"}++;
+				}
+				else
+				{
+					my $how = pick('read', 'read + 1', 'column');
+					$offer = $how eq 'read' ? ($v eq 'NULL' ? 'NULL::int' : $v) : $how eq 'read + 1' ? $n + 1 : 'version';
+					$stats{"offers ($how)"}++;
+				}
+				push @case, "WHEN $id THEN $offer";
+				push @guard, $v eq 'NULL' ? "WHEN $id THEN version IS NULL" : "WHEN $id THEN version = $v";
+			}
+			$where .= ' AND CASE id ' . join(' ', @guard) . ' END' if !$stale && chance(0.5);
+			$sql = "UPDATE $name SET version = CASE id " . join(' ', @case) . " END, $pay[0][0] = " . literal_for($pay[0]) . " WHERE $where";
 		}
 	}
 
@@ -456,7 +480,7 @@ sub run_statement
 	{
 		$actor = int(rand(1000));    # the session user would not convert
 	}
-	my $script = "BEGIN;\n"
+	my $script = ($stale ? "\\set VERBOSITY verbose\n" : '') . "BEGIN;\n"
 	  . (defined $actor ? "SET LOCAL orm_triggers.actor = '$actor';\n" : '')
 	  . ($hard ? "SET LOCAL orm_triggers.hard_delete = on;\n" : '')
 	  . "$sql;\n"
@@ -485,7 +509,7 @@ sub run_statement
 		my @p;
 		push @p, "stale version accepted", $sql if $ret == 0;
 		push @p, "stale version: unexpected error: $err", $sql
-		  if $ret != 0 && $err !~ /row of table "\Q$name\E" was changed by another transaction/;
+		  if $ret != 0 && $err !~ /ERROR:  40001: row of table "\Q$name\E" was changed by another transaction/;
 		my ($r, $o, $e) = fsql(fetch_sql($t, '@row'));
 		my $now = parse_rows($t, $o, '@row');
 		push @p, check_rows({ before => $t->{rows}, after => $now, targets => {}, kind => 'none' }), $ret ? () : $sql;
@@ -668,7 +692,8 @@ sub check_updated_at
 }
 
 # increment_version: INSERT gives 1, every UPDATE (no-op, move, upsert, soft
-# delete included) stores old + 1
+# delete included, an offer of the version read or of the ORM's read + 1)
+# stores old + 1
 sub check_version
 {
 	my ($c) = @_;

@@ -1,0 +1,13 @@
+"""Alembic environment: online migrations with the URL set by the caller."""
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from models import Base
+
+config = context.config
+connectable = engine_from_config(config.get_section(config.config_ini_section),
+                                 prefix="sqlalchemy.", poolclass=pool.NullPool)
+with connectable.connect() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata)
+    with context.begin_transaction():
+        context.run_migrations()
