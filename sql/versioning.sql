@@ -314,6 +314,26 @@ SELECT orm_triggers.set_system_time('2024-03-01');
 UPDATE part SET region = 'eu', v = 10 WHERE id = 1;    -- and back
 SELECT tableoid::regclass, * FROM part ORDER BY id;
 SELECT * FROM part_history ORDER BY id, sys_period;
+-- a moved row keeps the period its UPDATE gave it: after an adjust, and
+-- when the row was already changed in the transaction
+CREATE TABLE pm (id int, region text, sys_period tstzrange) PARTITION BY LIST (region);
+CREATE TABLE pm_a PARTITION OF pm FOR VALUES IN ('a');
+CREATE TABLE pm_b PARTITION OF pm FOR VALUES IN ('b');
+CREATE TABLE pm_history (LIKE pm);
+CREATE TRIGGER versioning BEFORE INSERT OR UPDATE OR DELETE ON pm
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.versioning('sys_period', 'pm_history', 'true');
+SELECT orm_triggers.set_system_time('2024-03-01');
+INSERT INTO pm VALUES (1, 'a');
+SELECT orm_triggers.set_system_time('2024-02-01');
+UPDATE pm SET region = 'b';
+BEGIN;
+SELECT orm_triggers.set_system_time('2024-04-01');
+UPDATE pm SET id = 2;
+SELECT orm_triggers.set_system_time('2024-05-01');
+UPDATE pm SET region = 'a';
+COMMIT;
+SELECT tableoid::regclass, * FROM pm;
+SELECT * FROM pm_history ORDER BY sys_period;
 -- a partition's trigger names the partitioned table in errors
 SELECT orm_triggers.set_system_time('2024-01-01');
 UPDATE part SET v = 11 WHERE id = 1;

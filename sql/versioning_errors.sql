@@ -140,4 +140,19 @@ SELECT orm_triggers.create_history_table('t', '');
 SELECT orm_triggers.create_history_table('nope');
 -- create_as_of_functions
 SELECT orm_triggers.create_as_of_functions('t');
+
+-- a history table that is a partition: its bound is checked like any
+-- INSERT's (a row outside it fails, and is not written)
+CREATE TABLE hp (id int, n int, sys_period tstzrange) PARTITION BY RANGE (id);
+CREATE TABLE hp_low PARTITION OF hp FOR VALUES FROM (0) TO (10);
+CREATE TABLE tp (id int PRIMARY KEY, n int, sys_period tstzrange);
+CREATE TRIGGER versioning BEFORE INSERT OR UPDATE OR DELETE ON tp
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.versioning('sys_period', 'hp_low');
+SELECT orm_triggers.set_system_time('2024-01-01');
+INSERT INTO tp VALUES (1, 1), (50, 50);
+SELECT orm_triggers.set_system_time('2024-02-01');
+UPDATE tp SET n = n + 1 WHERE id = 50;
+UPDATE tp SET n = n + 1 WHERE id = 1;
+SELECT id, n FROM hp;
+SELECT orm_triggers.set_system_time(NULL);
 RESET ROLE;

@@ -44,6 +44,7 @@
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -129,6 +130,7 @@ typedef struct VersioningState
 	AttrNumber *param_dest;		/* history attnum of each parameter */
 	int32	   *param_typmod;	/* typmod of the base column */
 	MemoryContext write_cxt;	/* reset after each write */
+	Oid			rootid;			/* partition root */
 	char	   *tablename;		/* partition root, for messages */
 	char	   *histname;		/* schema.table, for messages */
 	/* T as the column's type, for one transaction start and system time */
@@ -367,7 +369,8 @@ build_history_insert(OrmtTriggerEntry *entry, VersioningState *st,
 
 /*
  * Can history rows be written without the executor?  When history is a
- * plain heap table with nothing that acts on an insert but its NOT NULLs
+ * plain heap table (not a partition: its bound would need checking) with
+ * nothing that acts on an insert but its NOT NULLs
  * and indexes on columns: no triggers, rules, row security, CHECK
  * constraints, generated columns, defaults or identity for the columns
  * not copied, typmods or domains to apply, partial, expression, exclusion
@@ -383,6 +386,7 @@ check_direct(VersioningState *st, Relation hist, MemoryContext cxt)
 	st->direct = false;
 	if (hist->rd_rel->relam != HEAP_TABLE_AM_OID ||
 		hist->rd_rel->relkind != RELKIND_RELATION ||
+		hist->rd_rel->relispartition ||
 		hist->trigdesc != NULL || hist->rd_rules != NULL ||
 		hist->rd_rel->relrowsecurity ||
 		(hdesc->constr && hdesc->constr->num_check > 0) ||
@@ -432,6 +436,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	ListCell   *lc;
 
 	root = ormt_partition_root(rel);
+	st->rootid = root;
 	st->tablename = get_rel_name(root);
 	if (st->tablename == NULL)
 		elog(ERROR, "cache lookup failed for relation %u", root);
@@ -845,6 +850,51 @@ written_by_us(TupleTableSlot *slot)
 	return !isnull && TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin));
 }
 
+/*
+ * Row movement: an UPDATE that moves a row to another partition fires
+ * BEFORE UPDATE on the source (which sets the new row's period), then
+ * BEFORE INSERT on the target with that row.  The INSERT must keep the
+ * period the UPDATE set (a kept period, or start + 1 microsecond after an
+ * adjust), not start it again at T.  The last UPDATE of a partition
+ * remembers the start it gave, for the INSERT of the same command; an
+ * INSERT whose row starts there is taken for that movement.
+ */
+static struct
+{
+	bool		valid;
+	Oid			root;			/* the partitioned table */
+	LocalTransactionId lxid;
+	CommandId	cid;
+	bool		has_start;
+	int64		start;
+}			last_update;
+
+static void
+remember_update(VersioningState *st, bool has_start, int64 start)
+{
+	last_update.has_start = has_start;
+	last_update.start = start;
+	last_update.root = st->rootid;
+	last_update.lxid = MyProc->lxid;
+	last_update.cid = GetCurrentCommandId(false);
+	last_update.valid = true;
+}
+
+static bool
+moved_here(VersioningState *st, TriggerData *trigdata)
+{
+	int64		start = 0;
+	bool		has_start;
+
+	if (!last_update.valid || !trigdata->tg_relation->rd_rel->relispartition ||
+		last_update.root != st->rootid || last_update.lxid != MyProc->lxid ||
+		last_update.cid != GetCurrentCommandId(false))
+		return false;
+	last_update.valid = false;	/* one INSERT per UPDATE */
+	has_start = version_start(st, trigdata->tg_trigslot, &start);
+	return has_start == last_update.has_start && start == last_update.start;
+}
+
 static void
 versioning_truncate(OrmtTriggerEntry *entry, VersioningState *st)
 {
@@ -874,7 +924,9 @@ versioning(PG_FUNCTION_ARGS)
 	Oid			relid = RelationGetRelid(trigdata->tg_relation);
 	TupleTableSlot *oldslot = trigdata->tg_trigslot;
 	WrittenVersion *w;
-	int64		start;
+	int64		start = 0;
+	HeapTuple	result;
+	bool		partition;
 
 	if (st->truncate_form)
 	{
@@ -883,8 +935,13 @@ versioning(PG_FUNCTION_ARGS)
 	}
 
 	if (TRIGGER_FIRED_BY_INSERT(event))
+	{
+		/* the insert half of a row movement keeps what the UPDATE set */
+		if (moved_here(st, trigdata))
+			return PointerGetDatum(trigdata->tg_trigtuple);
 		return PointerGetDatum(with_period(st, trigdata, trigdata->tg_trigtuple,
 										   NULL, system_time(st)));
+	}
 
 	if (TRIGGER_FIRED_BY_DELETE(event))
 	{
@@ -894,16 +951,30 @@ versioning(PG_FUNCTION_ARGS)
 	}
 
 	/* UPDATE */
+	partition = trigdata->tg_relation->rd_rel->relispartition;
 	if ((!st->always && !row_changed(st, trigdata)) || written_by_us(oldslot))
-		return PointerGetDatum(with_period(st, trigdata, trigdata->tg_newtuple,
-										   oldslot, 0));
-	w = find_written(relid, &oldslot->tts_tid);
-	if (w != NULL)
-		start = w->start;
+	{
+		result = with_period(st, trigdata, trigdata->tg_newtuple, oldslot, 0);
+		if (partition)
+		{
+			bool		has_start = version_start(st, oldslot, &start);
+
+			remember_update(st, has_start, start);
+		}
+	}
 	else
 	{
-		start = close_version(entry, st, trigdata->tg_relation, oldslot);
-		remember_written(relid, &oldslot->tts_tid, start);
+		w = find_written(relid, &oldslot->tts_tid);
+		if (w != NULL)
+			start = w->start;
+		else
+		{
+			start = close_version(entry, st, trigdata->tg_relation, oldslot);
+			remember_written(relid, &oldslot->tts_tid, start);
+		}
+		result = with_period(st, trigdata, trigdata->tg_newtuple, NULL, start);
+		if (partition)
+			remember_update(st, true, start);
 	}
-	return PointerGetDatum(with_period(st, trigdata, trigdata->tg_newtuple, NULL, start));
+	return PointerGetDatum(result);
 }

@@ -21,9 +21,14 @@ DECLARE
   t timestamptz := now();
   old_start timestamptz;
   cols text[];
+  mismatch record;
+  snap txid_snapshot;
   row_period tstzrange;
 BEGIN
   -- every fire checks its configuration, as the nearform port does
+  IF TG_WHEN <> 'BEFORE' OR TG_LEVEL <> 'ROW' THEN
+    RAISE EXCEPTION 'function must be fired BEFORE ROW';
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = TG_RELID AND attname = period_col AND NOT attisdropped) THEN
     RAISE EXCEPTION 'column % does not exist', period_col;
   END IF;
@@ -31,6 +36,14 @@ BEGIN
     RAISE EXCEPTION 'relation % does not exist', history;
   END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    -- a row this transaction wrote: no version (the port's snapshot test)
+    snap := txid_current_snapshot();
+    IF OLD.xmin::text >= (txid_snapshot_xmin(snap) % 4294967296)::text
+       AND OLD.xmin::text <= (txid_snapshot_xmax(snap) % 4294967296)::text
+       AND OLD.xmin::text = (txid_current() % 4294967296)::text THEN
+      IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+      RETURN NEW;
+    END IF;
     EXECUTE format('SELECT lower((\$1).%I)', period_col) INTO old_start USING OLD;
     IF old_start >= t THEN
       IF NOT adjust THEN
@@ -38,11 +51,17 @@ BEGIN
       END IF;
       t := old_start + interval '1 microsecond';
     END IF;
-    SELECT array_agg(quote_ident(a.attname) ORDER BY a.attnum) INTO cols
-      FROM pg_attribute a JOIN pg_attribute h ON h.attname = a.attname
-     WHERE a.attrelid = TG_RELID AND h.attrelid = to_regclass(history)
-       AND a.attnum > 0 AND h.attnum > 0 AND NOT a.attisdropped AND NOT h.attisdropped
-       AND a.attname <> period_col;
+    -- the columns of both tables, compared by type, then the common ones
+    WITH h AS (SELECT attname, atttypid FROM pg_attribute WHERE attrelid = to_regclass(history) AND attnum > 0 AND NOT attisdropped),
+         m AS (SELECT attname, atttypid FROM pg_attribute WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped)
+    SELECT h.attname INTO mismatch FROM h JOIN m USING (attname) WHERE h.atttypid <> m.atttypid LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'column % has another type in %', mismatch.attname, history;
+    END IF;
+    WITH h AS (SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(history) AND attnum > 0 AND NOT attisdropped),
+         m AS (SELECT attname, attnum FROM pg_attribute WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped)
+    SELECT array_agg(quote_ident(m.attname) ORDER BY m.attnum) INTO cols
+      FROM m JOIN h USING (attname) WHERE m.attname <> period_col;
     EXECUTE format('INSERT INTO %s (%s, %I) VALUES (\$1.%s, tstzrange(\$2, \$3, ''[)''))',
                    history, array_to_string(cols, ', '), period_col,
                    array_to_string(cols, ', \$1.'))
