@@ -31,15 +31,11 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
 #include "access/xact.h"
-#include "catalog/index.h"
 #include "catalog/pg_am.h"
-#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
@@ -47,8 +43,6 @@
 #include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rangetypes.h"
@@ -179,6 +173,7 @@ period_bound_column(OrmtTriggerEntry *entry, Relation rel, const OrmtArgs *args,
 	if (list_length(cols) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 ormt_errtable(entry),
 				 errmsg("option \"%s\" of trigger \"%s\" on table \"%s\" must name one column",
 						opt, entry->tgname, entry->relname),
 				 errhint("Write '%s=column'.", opt)));
@@ -444,6 +439,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 ormt_errtable(entry),
 				 errmsg("trigger \"%s\" on \"%s\" cannot version rows of a foreign table",
 						entry->tgname, entry->relname),
 				 errdetail("orm_triggers.versioning tells the versions written by this transaction by their transaction ids."),
@@ -453,6 +449,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	if (st->truncate_form && (tgtype & (TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE)))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 ormt_errtable(entry),
 				 errmsg("trigger \"%s\" on table \"%s\" must be fired FOR EACH ROW on INSERT, UPDATE and DELETE",
 						entry->tgname, entry->relname),
 				 errdetail("The statement-level form of orm_triggers.versioning handles TRUNCATE only."),
@@ -463,6 +460,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		(TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE | TRIGGER_TYPE_DELETE))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 ormt_errtable(entry),
 				 errmsg("trigger \"%s\" on table \"%s\" must be fired on INSERT, UPDATE and DELETE",
 						entry->tgname, entry->relname),
 				 errdetail("Without all three some versions would get no period or never reach the history table."),
@@ -472,6 +470,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	if (has_start != has_end)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 ormt_errtable(entry),
 				 errmsg("trigger \"%s\" on table \"%s\" needs both start= and end=",
 						entry->tgname, entry->relname),
 				 errhint("Write versioning('history_table', 'start=valid_from', 'end=valid_to'), or name one range column: versioning('sys_period', 'history_table').")));
@@ -481,6 +480,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	else if (args->ncolumns != npositional)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 ormt_errtable(entry),
 				 errmsg("trigger \"%s\" on table \"%s\" has %d arguments before its options, expected %s",
 						entry->tgname, entry->relname, args->ncolumns,
 						has_start ? "the history table" : "a period column and the history table"),
@@ -495,6 +495,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		if (args->ncolumns == npositional + 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 ormt_errtable(entry),
 					 errmsg("trigger \"%s\" on table \"%s\" gives adjust twice",
 							entry->tgname, entry->relname),
 					 errhint("Write either the third argument 'true' or 'adjust=true'.")));
@@ -514,6 +515,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 		if (st->start == st->end)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 ormt_errtable(entry),
 					 errmsg("trigger \"%s\" on table \"%s\" names column \"%s\" as both start and end",
 							entry->tgname, entry->relname, get_attname(RelationGetRelid(rel), st->start, false)),
 					 errhint("Name two columns.")));
@@ -547,6 +549,7 @@ ormt_versioning_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	if (st->histrelid == RelationGetRelid(rel) || st->histrelid == root)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 ormt_errtable(entry),
 				 errmsg("trigger \"%s\" on table \"%s\" names its own table as the history table",
 						entry->tgname, entry->relname),
 				 errhint("Create a history table with orm_triggers.create_history_table('%s') and name it.",
@@ -714,7 +717,7 @@ time_text(VersioningState *st, int64 t)
  * replaces it.
  */
 static int64
-close_version(OrmtTriggerEntry *entry, VersioningState *st, Relation rel,
+close_version(OrmtTriggerEntry *entry, VersioningState *st,
 			  TupleTableSlot *oldslot)
 {
 	int64		now = system_time(st);
@@ -734,7 +737,7 @@ close_version(OrmtTriggerEntry *entry, VersioningState *st, Relation rel,
 							st->tablename),
 					 errdetail("The version starts at %s; the system time is %s. Trigger \"%s\" closes the old version at the system time (the transaction start, or the time set with orm_triggers.set_system_time()); a transaction that started later has changed the row.",
 							   time_text(st, start), time_text(st, now), entry->tgname),
-					 errtable(rel),
+					 ormt_errtable(entry),
 					 errhint("Retry the transaction, or create the trigger with adjust ('true' as its third argument, or 'adjust=true') to close the old version one microsecond after it began.")));
 		ereport(WARNING,
 				(errcode(ORMT_ERRCODE_INVALID_ROW_VERSION),
@@ -946,7 +949,7 @@ versioning(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_DELETE(event))
 	{
 		if (!written_by_us(oldslot) && find_written(relid, &oldslot->tts_tid) == NULL)
-			remember_written(relid, &oldslot->tts_tid, close_version(entry, st, trigdata->tg_relation, oldslot));
+			remember_written(relid, &oldslot->tts_tid, close_version(entry, st, oldslot));
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
 
@@ -969,7 +972,7 @@ versioning(PG_FUNCTION_ARGS)
 			start = w->start;
 		else
 		{
-			start = close_version(entry, st, trigdata->tg_relation, oldslot);
+			start = close_version(entry, st, oldslot);
 			remember_written(relid, &oldslot->tts_tid, start);
 		}
 		result = with_period(st, trigdata, trigdata->tg_newtuple, NULL, start);
