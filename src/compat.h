@@ -2,7 +2,7 @@
  *
  * compat.h
  *		Every difference between the PostgreSQL major versions orm_triggers
- *		builds against (13 to 17), as macros.  Function bodies never test
+ *		builds against (13 to 18), as macros.  Function bodies never test
  *		PG_VERSION_NUM themselves.
  *
  * Copyright (c) 2026, orm_triggers developers
@@ -70,6 +70,57 @@
 	stringToQualifiedNameList((s), (Node *) &(ErrorSaveContext) {T_ErrorSaveContext})
 #else
 #define ormt_parse_qualified_name(s) stringToQualifiedNameList(s)
+#endif
+
+/*
+ * The identity sequence of a column: PostgreSQL 17 made getIdentitySequence
+ * take the relation (a partition's identity is its parent's).  InvalidOid
+ * when the column has none.
+ */
+#if PG_VERSION_NUM >= 170000
+#define ormt_identity_sequence(rel, attnum) \
+	getIdentitySequence((rel), (attnum), true)
+#else
+#define ormt_identity_sequence(rel, attnum) \
+	getIdentitySequence(RelationGetRelid(rel), (attnum), true)
+#endif
+
+/*
+ * ExecInsertIndexTuples for a new row (no UPDATE, no ON CONFLICT):
+ * PostgreSQL 16 added onlySummarizing.
+ */
+#if PG_VERSION_NUM >= 160000
+#define ormt_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define ormt_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
+/*
+ * A function that does not return: PostgreSQL 18 replaced
+ * pg_attribute_noreturn(), written after the declarator, with pg_noreturn,
+ * written before the declaration.  Write ORMT_NORETURN before it.
+ */
+#if PG_VERSION_NUM >= 180000
+#define ORMT_NORETURN pg_noreturn
+#else
+#define ORMT_NORETURN pg_attribute_noreturn()
+#endif
+
+/*
+ * ExecutorRun_hook: PostgreSQL 18 dropped execute_once.  A hook is declared
+ * with ORMT_EXECUTOR_RUN_PARAMS and passes them on with
+ * ORMT_EXECUTOR_RUN_ARGS.
+ */
+#if PG_VERSION_NUM >= 180000
+#define ORMT_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count
+#define ORMT_EXECUTOR_RUN_ARGS queryDesc, direction, count
+#else
+#define ORMT_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once
+#define ORMT_EXECUTOR_RUN_ARGS queryDesc, direction, count, execute_once
 #endif
 
 /*

@@ -40,22 +40,11 @@ PG_FUNCTION_INFO_V1(notify_change);
 
 #define DEFAULT_CHANNEL "orm_triggers"
 
-/* How a column's value is written in JSON. */
-typedef enum JsonKind
-{
-	JSON_KIND_STRING,			/* escaped text output */
-	JSON_KIND_NUMBER,			/* integers: output as is */
-	JSON_KIND_FLOAT,			/* float, numeric: a number unless NaN/Inf */
-	JSON_KIND_BOOL,				/* true/false */
-	JSON_KIND_JSON				/* json, jsonb: output is JSON already */
-} JsonKind;
-
+/* A column in the payload: its value as json_values.c renders it. */
 typedef struct JsonColumn
 {
-	AttrNumber	attnum;
+	OrmtJsonColumn col;
 	char	   *jsonname;		/* "name" escaped, with the quotes */
-	JsonKind	kind;
-	FmgrInfo	out;
 } JsonColumn;
 
 typedef struct NotifyState
@@ -94,77 +83,11 @@ static void
 json_column_init(JsonColumn *jc, Form_pg_attribute att)
 {
 	StringInfoData buf;
-	Oid			outfunc;
-	bool		varlena;
 
-	jc->attnum = att->attnum;
+	ormt_json_column_init(&jc->col, att);
 	initStringInfo(&buf);
 	escape_json(&buf, NameStr(att->attname));
 	jc->jsonname = buf.data;
-	switch (getBaseType(att->atttypid))
-	{
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-		case OIDOID:
-			jc->kind = JSON_KIND_NUMBER;
-			break;
-		case FLOAT4OID:
-		case FLOAT8OID:
-		case NUMERICOID:
-			jc->kind = JSON_KIND_FLOAT;
-			break;
-		case BOOLOID:
-			jc->kind = JSON_KIND_BOOL;
-			break;
-		case JSONOID:
-		case JSONBOID:
-			jc->kind = JSON_KIND_JSON;
-			break;
-		default:
-			jc->kind = JSON_KIND_STRING;
-			break;
-	}
-	getTypeOutputInfo(att->atttypid, &outfunc, &varlena);
-	fmgr_info_cxt(outfunc, &jc->out, CurrentMemoryContext);
-}
-
-/*
- * Statement-level: the transition table the event needs must be declared.
- */
-static void
-check_transition_tables(OrmtTriggerEntry *entry, TriggerData *trigdata)
-{
-	Trigger    *tg = trigdata->tg_trigger;
-	int16		tgtype = tg->tgtype;
-	const char *missing = NULL;
-	const char *clause = NULL;
-
-	if ((TRIGGER_FOR_INSERT(tgtype) || TRIGGER_FOR_UPDATE(tgtype)) &&
-		tg->tgnewtable == NULL)
-	{
-		missing = "NEW TABLE";
-		clause = "REFERENCING NEW TABLE AS new_rows";
-	}
-	else if (TRIGGER_FOR_DELETE(tgtype) && tg->tgoldtable == NULL)
-	{
-		missing = "OLD TABLE";
-		clause = "REFERENCING OLD TABLE AS old_rows";
-	}
-	if (missing)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("statement-level trigger \"%s\" on table \"%s\" needs a transition table",
-						entry->tgname, entry->relname),
-				 errdetail("orm_triggers.notify_change FOR EACH STATEMENT reads the changed rows' keys from the %s.",
-						   missing),
-				 errhint("Create it as: CREATE TRIGGER %s AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION orm_triggers.notify_change(), one trigger per event.",
-						 quote_identifier(entry->tgname),
-						 TRIGGER_FOR_INSERT(tgtype) ? "INSERT" :
-						 TRIGGER_FOR_UPDATE(tgtype) ? "UPDATE" : "DELETE",
-						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(trigdata->tg_relation)),
-													RelationGetRelationName(trigdata->tg_relation)),
-						 clause)));
 }
 
 void
@@ -176,20 +99,21 @@ ormt_notify_change_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	NotifyState *st = palloc0(sizeof(NotifyState));
 	const char *channel = ormt_option(args, "channel");
 	List	   *valuecols = ormt_option_columns(args, "columns");
-	Oid			root = ormt_partition_root(rel);
-	char	   *nspname = get_namespace_name(get_rel_namespace(root));
-	char	   *relname = get_rel_name(root);
+	char	   *nspname;
+	char	   *relname;
 	AttrNumber *pk;
 	StringInfoData buf;
 	ListCell   *lc;
 	int			i;
 
-	if (nspname == NULL || relname == NULL)
-		elog(ERROR, "cache lookup failed for relation %u", root);
+	/* payloads name the partition root */
+	(void) ormt_partition_root_name(rel, &nspname, &relname);
 
+	/* the statement form reads the keys of the changed rows */
 	st->statement = !TRIGGER_FOR_ROW(trigdata->tg_trigger->tgtype);
 	if (st->statement)
-		check_transition_tables(entry, trigdata);
+		ormt_require_transition_tables(entry, trigdata, TRIGGER_TYPE_DELETE,
+									   TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE);
 
 	st->channel = pstrdup(channel ? channel : DEFAULT_CHANNEL);
 	initStringInfo(&st->buf);
@@ -228,43 +152,6 @@ ormt_notify_change_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 	entry->data = st;
 }
 
-/* Append one value as JSON. */
-static void
-append_json_value(StringInfo buf, JsonColumn *jc, Datum value, bool isnull)
-{
-	char	   *text;
-
-	if (isnull)
-	{
-		appendStringInfoString(buf, "null");
-		return;
-	}
-	if (jc->kind == JSON_KIND_BOOL)
-	{
-		appendStringInfoString(buf, DatumGetBool(value) ? "true" : "false");
-		return;
-	}
-	text = OutputFunctionCall(&jc->out, value);
-	switch (jc->kind)
-	{
-		case JSON_KIND_NUMBER:
-		case JSON_KIND_JSON:
-			appendStringInfoString(buf, text);
-			break;
-		case JSON_KIND_FLOAT:
-			/* NaN, Infinity, -Infinity are not JSON numbers */
-			if (strpbrk(text, "NnIi") != NULL)
-				escape_json(buf, text);
-			else
-				appendStringInfoString(buf, text);
-			break;
-		default:
-			escape_json(buf, text);
-			break;
-	}
-	pfree(text);
-}
-
 /* {"a":1,"b":"x"} of the columns, from slot. */
 static void
 append_json_object(StringInfo buf, JsonColumn *cols, int n,
@@ -274,43 +161,41 @@ append_json_object(StringInfo buf, JsonColumn *cols, int n,
 	for (int i = 0; i < n; i++)
 	{
 		bool		isnull;
-		Datum		value = slot_getattr(slot, cols[i].attnum, &isnull);
+		Datum		value = slot_getattr(slot, cols[i].col.attnum, &isnull);
 
 		if (i > 0)
 			appendStringInfoChar(buf, ',');
 		appendStringInfoString(buf, cols[i].jsonname);
 		appendStringInfoChar(buf, ':');
-		append_json_value(buf, &cols[i], value, isnull);
+		ormt_json_append_value(buf, &cols[i].col, value, isnull);
 	}
 	appendStringInfoChar(buf, '}');
 }
 
 static bool
-columns_equal(TupleTableSlot *a, TupleTableSlot *b, TupleDesc tupdesc,
-			  JsonColumn *cols, int n)
+columns_equal(TupleTableSlot *a, TupleTableSlot *b, JsonColumn *cols, int n)
 {
 	for (int i = 0; i < n; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, cols[i].attnum - 1);
+		const OrmtJsonColumn *col = &cols[i].col;
 		bool		anull;
 		bool		bnull;
-		Datum		av = slot_getattr(a, cols[i].attnum, &anull);
-		Datum		bv = slot_getattr(b, cols[i].attnum, &bnull);
+		Datum		av = slot_getattr(a, col->attnum, &anull);
+		Datum		bv = slot_getattr(b, col->attnum, &bnull);
 
-		if (!ormt_datum_equal(av, anull, bv, bnull, att->attlen, att->attbyval))
+		if (!ormt_datum_equal(av, anull, bv, bnull, col->typlen, col->typbyval))
 			return false;
 	}
 	return true;
 }
 
-static const char *
-op_name(TriggerEvent event)
+/* "op":"INSERT" and so on: the event's name as a JSON string. */
+static void
+append_op(StringInfo buf, TriggerEvent event)
 {
-	if (TRIGGER_FIRED_BY_INSERT(event))
-		return "\"INSERT\"";
-	if (TRIGGER_FIRED_BY_UPDATE(event))
-		return "\"UPDATE\"";
-	return "\"DELETE\"";
+	appendStringInfoChar(buf, '"');
+	appendStringInfoString(buf, ormt_event_name(event));
+	appendStringInfoChar(buf, '"');
 }
 
 /*
@@ -324,7 +209,6 @@ static void
 notify_row(NotifyState *st, TriggerData *trigdata)
 {
 	TriggerEvent event = trigdata->tg_event;
-	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	TupleTableSlot *row;		/* the row as it is now (old for DELETE) */
 	StringInfo	buf = &st->buf;
 	static const char truncated[] = ",\"truncated\":true";
@@ -337,7 +221,7 @@ notify_row(NotifyState *st, TriggerData *trigdata)
 
 	resetStringInfo(buf);
 	appendStringInfoString(buf, st->head);
-	appendStringInfoString(buf, op_name(event));
+	append_op(buf, event);
 
 	key_start = buf->len;
 	appendStringInfoString(buf, ",\"key\":");
@@ -352,7 +236,7 @@ notify_row(NotifyState *st, TriggerData *trigdata)
 		bool		first = true;
 
 		if (st->nkey > 0 &&
-			!columns_equal(trigdata->tg_trigslot, trigdata->tg_newslot, tupdesc,
+			!columns_equal(trigdata->tg_trigslot, trigdata->tg_newslot,
 						   st->key, st->nkey))
 		{
 			appendStringInfoString(buf, ",\"old_key\":");
@@ -362,7 +246,7 @@ notify_row(NotifyState *st, TriggerData *trigdata)
 		appendStringInfoString(buf, ",\"changed\":[");
 		for (int i = 0; i < st->ncols; i++)
 		{
-			if (columns_equal(trigdata->tg_trigslot, trigdata->tg_newslot, tupdesc,
+			if (columns_equal(trigdata->tg_trigslot, trigdata->tg_newslot,
 							  &st->cols[i], 1))
 				continue;
 			if (!first)
@@ -414,7 +298,7 @@ notify_statement(NotifyState *st, TriggerData *trigdata)
 {
 	TriggerEvent event = trigdata->tg_event;
 	Tuplestorestate *ts = TRIGGER_FIRED_BY_DELETE(event) ?
-	trigdata->tg_oldtable : trigdata->tg_newtable;
+		trigdata->tg_oldtable : trigdata->tg_newtable;
 	int64		count;
 	StringInfoData payload;
 	StringInfoData key;
@@ -430,7 +314,7 @@ notify_statement(NotifyState *st, TriggerData *trigdata)
 
 	initStringInfo(&payload);
 	appendStringInfoString(&payload, st->head);
-	appendStringInfoString(&payload, op_name(event));
+	append_op(&payload, event);
 	appendStringInfo(&payload, ",\"count\":" INT64_FORMAT ",\"keys\":", count);
 
 	if (st->nkey == 0)

@@ -69,5 +69,6 @@ _PG_init(void)
 	ormt_versioning_init();
 	ormt_reserve_guc_prefix("orm_triggers");
 	ormt_soft_delete_init();
+	ormt_stmt_batch_init();
 	ormt_audit_init();
 }

@@ -33,8 +33,10 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
 #include "datatype/timestamp.h"
 
 #include "compat.h"
@@ -160,9 +162,10 @@ extern int	ormt_mark_option_columns(OrmtTriggerEntry *entry, Relation rel,
 									 const OrmtArgs *args, const char *name,
 									 bool *mark);
 extern void ormt_mark_stamped_columns(Relation rel, Oid self, bool *skip);
-extern void ormt_column_type_error(OrmtTriggerEntry *entry, Relation rel,
-								   AttrNumber attnum, const char *expected)
-			pg_attribute_noreturn();
+ORMT_NORETURN extern void ormt_column_type_error(OrmtTriggerEntry *entry,
+												Relation rel,
+												AttrNumber attnum,
+												const char *expected);
 
 /* firing context and arguments, for trigger_cache.c (spec.c) */
 extern void ormt_check_firing_context(const OrmtTriggerEntry *entry,
@@ -208,6 +211,108 @@ extern bool ormt_datum_equal(Datum a, bool anull, Datum b, bool bnull,
 extern HeapTuple ormt_modify_tuple(HeapTuple tuple, TupleDesc tupdesc, int n,
 								   const int *attnums, const Datum *values,
 								   const bool *nulls);
+
+/* ---- audit and notify_change's shared machinery (restructure, issue 9) ---- */
+
+/* target.c: the owner switch with more security-context flags */
+extern void ormt_become_owner_with(Oid owner, int sec_flags,
+								   OrmtUserSave *save);
+
+/*
+ * json_values.c: column values as JSON, rendered as to_jsonb renders them
+ * (audit's jsonb and notify_change's text alike).
+ */
+typedef enum OrmtJsonKind
+{
+	ORMT_JSON_BOOL,				/* true/false */
+	ORMT_JSON_INT,				/* int2/int4/int8: a number */
+	ORMT_JSON_NUMBER,			/* float, numeric: a number, or a string for
+								 * NaN and the infinities */
+	ORMT_JSON_DATETIME,			/* date, timestamp, timestamptz: ISO 8601 */
+	ORMT_JSON_JSONB,			/* as is */
+	ORMT_JSON_JSON,				/* parsed (a string if it holds \u0000) */
+	ORMT_JSON_STRING,			/* the output function's text */
+	ORMT_JSON_TEXT,				/* text, varchar: the value itself */
+	ORMT_JSON_GENERIC			/* arrays, composites, json casts: to_jsonb */
+} OrmtJsonKind;
+
+typedef struct OrmtJsonColumn
+{
+	AttrNumber	attnum;
+	char	   *name;
+	int			namelen;
+	Oid			typid;
+	Oid			basetypid;		/* typid, or the domain's base type */
+	int16		typlen;
+	bool		typbyval;
+	OrmtJsonKind kind;
+	FmgrInfo	fn;				/* output function, or to_jsonb */
+} OrmtJsonColumn;
+
+/* Columns rendered together as one JSON object. */
+typedef struct OrmtJsonColumnSet
+{
+	int			ncols;
+	OrmtJsonColumn *cols;
+	int		   *order;			/* cols[] positions in jsonb key order */
+	bool		scalar;			/* no column of a nested kind */
+} OrmtJsonColumnSet;
+
+extern void ormt_json_column_init(OrmtJsonColumn *col, Form_pg_attribute att);
+extern void ormt_json_columns_prepare(OrmtJsonColumnSet *set);
+extern Datum ormt_json_object(const OrmtJsonColumnSet *set, const bool *mask,
+							  TupleTableSlot *slot);
+extern void ormt_json_append_value(StringInfo buf, const OrmtJsonColumn *col,
+								   Datum value, bool isnull);
+
+/* actor.c: who acts, in what context (set_actor, audit) */
+extern Name ormt_session_user_name(void);
+extern bool ormt_actor_is_setting(void);
+extern const char *ormt_actor_name(void);
+extern Datum ormt_actor_text(void);
+extern Datum ormt_context_jsonb(bool *isnull);
+
+/* transition.c: statement triggers' transition tables */
+extern void ormt_require_transition_tables(OrmtTriggerEntry *entry,
+										   TriggerData *trigdata,
+										   int16 old_events, int16 new_events);
+extern TupleTableSlot *ormt_transition_reader(Tuplestorestate *ts,
+											  TupleDesc tupdesc, int *ptr);
+extern bool ormt_transition_next(Tuplestorestate *ts, int ptr,
+								 TupleTableSlot *slot);
+extern void ormt_transition_done(Tuplestorestate *ts, TupleTableSlot *slot);
+
+/*
+ * stmt_batch.c: work row triggers keep until the end of their statement.
+ * A feature declares one static OrmtStmtBatch with its name and callbacks,
+ * registers it once, calls ormt_stmt_batch_begin() before keeping work
+ * (in batch->cxt; false: do the work at once) and is called back:
+ * flush() to do all the work kept (take it off first: an error must leave
+ * nothing behind), forget() to drop it on (sub)transaction abort without
+ * freeing.  When: see stmt_batch.c.
+ */
+typedef struct OrmtStmtBatch OrmtStmtBatch;
+
+struct OrmtStmtBatch
+{
+	const char *name;			/* for messages, and cxt's identifier */
+	void		(*flush) (OrmtStmtBatch *batch);
+	void		(*forget) (OrmtStmtBatch *batch);
+	/* kept by stmt_batch.c; read-only for the feature */
+	bool		registered;
+	bool		active;			/* holds work */
+	SubTransactionId subxid;	/* made in this subtransaction */
+	CommandId	cid;			/* by this command */
+	MemoryContext cxt;			/* where the work is kept */
+	OrmtStmtBatch *next;
+};
+
+extern void ormt_stmt_batch_init(void);
+extern void ormt_stmt_batch_register(OrmtStmtBatch *batch);
+extern bool ormt_stmt_batch_begin(OrmtStmtBatch *batch);
+extern void ormt_stmt_batch_flush(OrmtStmtBatch *batch);
+
+/* ---- end of audit and notify_change's shared machinery ---- */
 
 /*
  * Every trigger function exports its spec and build callback, so that

@@ -79,8 +79,7 @@ static int	running_depth = 0;	/* may exceed MAX_TRACKED_DEPTH */
 static RunningQuery running[MAX_TRACKED_DEPTH];
 
 static void
-sd_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-			   bool execute_once)
+sd_ExecutorRun(ORMT_EXECUTOR_RUN_PARAMS)
 {
 	int			depth = running_depth;
 
@@ -93,9 +92,9 @@ sd_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(ORMT_EXECUTOR_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(ORMT_EXECUTOR_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

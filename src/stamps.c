@@ -604,41 +604,6 @@ ormt_set_actor_build(OrmtTriggerEntry *entry, TriggerData *trigdata,
 }
 
 /*
- * The session user's name, looked up once per session user and kept until
- * pg_authid changes (ALTER ROLE ... RENAME must not leave the old name).
- */
-static Oid	session_user_cached_oid = InvalidOid;
-static char session_user_cached_name[NAMEDATALEN];
-
-static void
-session_user_inval(Datum arg, int cacheid, uint32 hashvalue)
-{
-	session_user_cached_oid = InvalidOid;
-}
-
-static const char *
-session_user_name(void)
-{
-	static bool callback_registered = false;
-	Oid			userid = GetSessionUserId();
-
-	if (!callback_registered)
-	{
-		CacheRegisterSyscacheCallback(AUTHOID, session_user_inval, (Datum) 0);
-		callback_registered = true;
-	}
-	if (userid != session_user_cached_oid)
-	{
-		char	   *name = GetUserNameFromId(userid, false);
-
-		strlcpy(session_user_cached_name, name, NAMEDATALEN);
-		pfree(name);
-		session_user_cached_oid = userid;
-	}
-	return session_user_cached_name;
-}
-
-/*
  * Error context while the actor is converted to the column's type (by the
  * type's input function) or checked against its domain: the message is
  * theirs; this adds which value, column, table and trigger, what to set
@@ -689,8 +654,8 @@ actor_error_callback(void *arg)
 static Datum
 actor_value(OrmtTriggerEntry *entry, ActorState *st)
 {
-	bool		from_setting = (ormt_actor != NULL && ormt_actor[0] != '\0');
-	const char *text = from_setting ? ormt_actor : session_user_name();
+	bool		from_setting = ormt_actor_is_setting();
+	const char *text = ormt_actor_name();
 	Datum		value;
 	MemoryContext oldcxt;
 	ActorErrorContext ctx;

@@ -103,10 +103,22 @@ ormt_table_argument(OrmtTriggerEntry *entry, Relation rel,
 void
 ormt_become_owner(Oid owner, OrmtUserSave *save)
 {
+	ormt_become_owner_with(owner, 0, save);
+}
+
+/*
+ * The same with more security-context flags: SECURITY_NOFORCE_RLS for a
+ * write that the owner's FORCE ROW LEVEL SECURITY must not filter (the
+ * audit log, as ri_triggers.c does for its checks).
+ */
+void
+ormt_become_owner_with(Oid owner, int sec_flags, OrmtUserSave *save)
+{
 	Assert(OidIsValid(owner));
 	GetUserIdAndSecContext(&save->userid, &save->sec_context);
 	SetUserIdAndSecContext(owner,
-						   save->sec_context | SECURITY_LOCAL_USERID_CHANGE);
+						   save->sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   sec_flags);
 }
 
 void

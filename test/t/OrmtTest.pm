@@ -37,11 +37,12 @@ our @TRIGGERS = (
 );
 
 # relations besides the sample tables whose contents the tests compare, as
-# "SELECT ..." texts ordered deterministically.  The audit log without
-# table_oid: an OID is local to a cluster (dump/restore and replication
-# give the table another one).
+# "SELECT ..." texts ordered deterministically.  The audit log's table_oid
+# as a name (it is a regclass): the OID is local to a cluster (dump/restore
+# and replication give the table another one), the name is not.
 our $AUDIT_LOG = q{SELECT id, txid, tx_time, logged_at, actor, session_user_name, context,
-	schema_name, table_name, op, key, old_values, new_values FROM orm_triggers.audit_log ORDER BY id};
+	table_oid::pg_catalog.text, schema_name, table_name, op, key, old_values, new_values
+	FROM orm_triggers.audit_log ORDER BY id};
 # versioning's history table of the sample table (the tests name it item)
 our $HISTORY = q{SELECT * FROM item_history ORDER BY id, lower(sys_period)};
 our @EXTRA_RELATIONS = ($AUDIT_LOG, $HISTORY);
