@@ -108,6 +108,16 @@
 #endif
 
 /*
+ * make_range: PostgreSQL 16 added a soft-error context (NULL: errors are
+ * thrown).
+ */
+#if PG_VERSION_NUM >= 160000
+#define ormt_make_range(tc, l, u, e) make_range((tc), (l), (u), (e), NULL)
+#else
+#define ormt_make_range(tc, l, u, e) make_range((tc), (l), (u), (e))
+#endif
+
+/*
  * PostgreSQL 16 moved the varlena macros to varatt.h (postgres.h still
  * includes it); nothing to do here, listed so the next reader need not look.
  */

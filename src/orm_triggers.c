@@ -66,6 +66,7 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	ormt_versioning_init();
 	MarkGUCPrefixReserved("orm_triggers");
 	ormt_soft_delete_init();
 	ormt_stmt_batch_init();

@@ -37,6 +37,7 @@
 #include "nodes/pg_list.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
+#include "datatype/timestamp.h"
 
 #include "compat.h"
 
@@ -426,6 +427,20 @@ extern char *ormt_eq_operator_text(Oid type);
 
 ORMT_DECLARE_TRIGGER_FUNCTION(counter_cache);
 ORMT_DECLARE_TRIGGER_FUNCTION(touch_parent);
+
+/* versioning.c: versioning() and the orm_triggers.system_time setting */
+ORMT_DECLARE_TRIGGER_FUNCTION(versioning);
+extern void ormt_versioning_init(void);
+
+/* versioning_time.c: the system time versioning uses */
+extern void ormt_system_time_init(void);
+extern TimestampTz ormt_system_time(void);
+
+/* versioning_write.c: history rows without the executor */
+extern void ormt_history_writer_init(void);
+extern bool ormt_history_write(Oid relid, int n, const AttrNumber *dest,
+							   const Datum *values, const char *nulls,
+							   MemoryContext rowcxt);
 
 /* trigger_cache.c: validate and build into a throwaway entry */
 extern void ormt_validate(const OrmtFuncSpec *spec, OrmtBuildFunc build,

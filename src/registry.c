@@ -58,6 +58,7 @@ static const OrmtRegistered registry[] = {
 	REGISTER(audit),
 	REGISTER(counter_cache),
 	REGISTER(touch_parent),
+	REGISTER(versioning),
 };
 
 /* The registered function fn, or NULL when it is not one of ours. */

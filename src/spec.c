@@ -422,6 +422,12 @@ ormt_parse_args(const OrmtTriggerEntry *entry, TriggerData *trigdata,
 			const char *p = arg;
 			char	   *col = (arg[0] == '"') ? parse_column_item(&p, '\0') : pstrdup(arg);
 
+			/*
+			 * "schema"."table": a qualified table name (versioning's history
+			 * table), kept as written for the function to parse.
+			 */
+			if (col == NULL && arg[0] == '"' && strstr(arg, "\".") != NULL)
+				col = pstrdup(arg);
 			if (col == NULL || col[0] == '\0')
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

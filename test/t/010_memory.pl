@@ -14,7 +14,7 @@
 #    the tenth, the same way (leaks into long-lived contexts).
 #
 # To cover a new trigger function, add an entry to @triggers: the columns it
-# needs (and setup SQL for tables it writes to), its events and the function call (BEFORE or AFTER, ROW, or a
+# needs, what must exist before it (before: SQL), its events and the function call (BEFORE or AFTER, ROW, or a
 # statement form with its REFERENCING clause in level).  A 1M-row DELETE
 # follows the UPDATEs: soft_delete turns each row's delete into an UPDATE
 # (c has a PL/pgSQL twin doing the same UPDATE, so PostgreSQL's own cost of
@@ -106,10 +106,10 @@ my @triggers = (
 		function => q{orm_triggers.audit()},
 	},
 	{
-		# a million children over a thousand parents of table mp (made by
-		# setup, before m): deltas merged in the statement's batch
+		# a million children over a thousand parents of table mp (made
+		# before the trigger): deltas merged in the statement's batch
 		name    => 'counter_cache row',
-		setup   => 'CREATE TABLE mp (id bigint PRIMARY KEY, cnt bigint NOT NULL DEFAULT 0, '
+		before  => 'CREATE TABLE mp (id bigint PRIMARY KEY, cnt bigint NOT NULL DEFAULT 0, '
 		  . 'amount_sum numeric NOT NULL DEFAULT 0, touched_at timestamptz); '
 		  . 'INSERT INTO mp (id) SELECT g FROM generate_series(1, 1000) g;',
 		columns => 'grp bigint GENERATED ALWAYS AS (id % 1000 + 1) STORED, amount numeric DEFAULT 1.5',
@@ -133,6 +133,14 @@ my @triggers = (
 		function => q{orm_triggers.notify_change('columns=code')},
 	},
 	{
+		# history written without the executor; an index on it
+		name    => 'versioning',
+		columns => 'sys_period tstzrange',
+		events  => 'BEFORE INSERT OR UPDATE OR DELETE',
+		function => q{orm_triggers.versioning('sys_period', 'm_history')},
+		before  => q{CREATE TABLE m_history (LIKE m); CREATE INDEX ON m_history (id);},
+	},
+	{
 		name    => 'notify_change statement',
 		events  => 'AFTER UPDATE',
 		level   => 'REFERENCING NEW TABLE AS n FOR EACH STATEMENT',
@@ -146,10 +154,9 @@ $node->append_conf('postgresql.conf', "autovacuum = off\nfsync = off\nsynchronou
 $node->start;
 
 my $columns = join(",\n  ", map { $_->{columns} // () } @triggers);
-my $setup   = join("\n", map { $_->{setup} // () } @triggers);
 my $i       = 0;
 my $create  = join("\n",
-	map { sprintf('CREATE TRIGGER t%02d_%s %s ON m %s EXECUTE FUNCTION %s;',
+	map { ($_->{before} // '') . sprintf('CREATE TRIGGER t%02d_%s %s ON m %s EXECUTE FUNCTION %s;',
 			$i++, ($_->{name} =~ s/\W+/_/gr), $_->{events}, $_->{level} // 'FOR EACH ROW', $_->{function}) } @triggers);
 # the statement forms keep transition tables (tuplestores, up to work_mem
 # in memory): the control table gets the same ones, on a trigger that does
@@ -170,7 +177,6 @@ my $control = join("\n",
 my $sql = <<"SQL";
 \\set ON_ERROR_STOP 1
 CREATE EXTENSION orm_triggers;
-$setup
 CREATE TABLE m (
   id bigint PRIMARY KEY,
   payload text,

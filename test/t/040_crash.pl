@@ -105,6 +105,19 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM item WHERE name IS NULL O
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM item i WHERE version IS DISTINCT FROM (SELECT count(*) FROM ledger l WHERE l.id = i.id)}),
 	'0', 'every item: version = the number of committed writes');
+# versioning: one history row per committed write but the first, each
+# version's period ending where the next one's begins
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM item i
+	WHERE (SELECT count(*) FROM item_history h WHERE h.id = i.id)
+	      IS DISTINCT FROM (SELECT count(*) - 1 FROM ledger l WHERE l.id = i.id)}),
+	'0', 'every item: one history row per committed write after its insert');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM (
+	  SELECT id, sys_period, lead(lower(sys_period)) OVER (PARTITION BY id ORDER BY lower(sys_period)) AS next_start
+	    FROM (SELECT id, sys_period FROM item_history UNION ALL SELECT id, sys_period FROM item) v) s
+	WHERE next_start IS NOT NULL AND upper(sys_period) IS DISTINCT FROM next_start}),
+	'0', 'every item: its versions\' periods follow each other without gap or overlap');
 # the audit log: exactly one entry per committed write, of its transaction,
 # with the version that write gave; nothing from a transaction the crash undid
 is($node->safe_psql('postgres', q{

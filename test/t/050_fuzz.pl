@@ -27,6 +27,13 @@
 # row_as_of(tbl, key, now()) for every row equals the row's columns, and is
 # NULL for every logged key that no longer exists).
 #
+# versioning: replaying the history table plus the current row gives every
+# version: each statement's transaction closes exactly one history row for
+# every row it changed (no-op UPDATEs aside, unless always=true) or deleted,
+# holding the row's values from before the statement; versions of a row
+# follow each other without gap or overlap; the current version of every
+# changed or inserted row starts at now().
+#
 # Adding a feature: a new entry in @FEATURES with the columns it needs,
 # its CREATE TRIGGER, and a check called after each statement with the
 # rows before and after (and the statement's kind and targets); a check may
@@ -150,6 +157,25 @@ my @FEATURES = (
 		},
 		sql   => \&counter_sql,
 		check => \&check_counter,
+	},
+	{
+		# its period column and history table come before the trigger; the
+		# period is not a stamp (the row models never see it)
+		name    => 'versioning',
+		columns => sub { () },
+		pre_ddl => sub {
+			my ($t) = @_;
+			"ALTER TABLE $t->{name} ADD COLUMN sys_period tstzrange;\n"
+			  . "SELECT orm_triggers.create_history_table('$t->{name}');\n";
+		},
+		trigger => sub {
+			my ($t) = @_;
+			$t->{vers_always} = chance(0.2);
+			("h_versioning BEFORE INSERT OR UPDATE OR DELETE",
+				"versioning('sys_period', '$t->{name}_history'" . ($t->{vers_always} ? ", 'always=true'" : '') . ')');
+		},
+		sql   => \&versioning_sql,
+		check => \&check_versioning,
 	},
 );
 
@@ -804,4 +830,69 @@ sub check_counter
 	my ($c) = @_;
 	$stats{'counter checks'}++;
 	return map { "counter differs from the count (part|counter|count): $_" } grep { /^\@counter\|/ } split /\n/, $c->{out};
+}
+
+# versioning: the history rows this statement closed, the current rows'
+# periods, and the chain of every row's versions
+sub versioning_cols
+{
+	my ($t) = @_;
+	return ('part', (grep { $_ ne 'late' } map { $_->[0] } @{ $t->{payload} }),
+		(exists $t->{stamps}{deleted_on} ? ('deleted_on') : ()));
+}
+
+sub versioning_sql
+{
+	my ($t) = @_;
+	my $name = $t->{name};
+	my @sel = map { $_ eq 'part' || $_ eq 'deleted_on' ? "coalesce(${_}::text, 'NULL')" : "coalesce(md5(${_}::text), 'NULL')" } versioning_cols($t);
+	return qq{SELECT '\@vers-hist', id, } . join(', ', @sel) . qq{ FROM ${name}_history WHERE upper(sys_period) = now();
+SELECT '\@vers-cur', id, lower(sys_period) = now(), upper_inf(sys_period) FROM $name;
+SELECT '\@vers-chain', count(*) FROM (
+  SELECT id, sys_period, lead(lower(sys_period)) OVER (PARTITION BY id ORDER BY lower(sys_period)) AS next_start
+    FROM (SELECT id, sys_period FROM ${name}_history UNION ALL SELECT id, sys_period FROM $name) v) s
+ WHERE next_start IS NOT NULL AND upper(sys_period) IS DISTINCT FROM next_start;
+};
+}
+
+sub check_versioning
+{
+	my ($c) = @_;
+	my $t = $c->{t};
+	my @p;
+	my @cols = versioning_cols($t);
+	my (%hist, %cur);
+	for my $line (split /\n/, $c->{out})
+	{
+		my @f = split /\|/, $line, -1;
+		next unless @f;
+		push @{ $hist{ $f[1] } }, join('|', @f[ 2 .. $#f ]) if $f[0] eq '@vers-hist';
+		$cur{ $f[1] } = "$f[2]|$f[3]" if $f[0] eq '@vers-cur';
+		push @p, "versioning: $f[1] versions do not follow each other" if $f[0] eq '@vers-chain' && $f[1] ne '0';
+	}
+	my %all = (%{ $c->{before} }, %{ $c->{after} });
+	my @watch = ('part', (map { $_->[0] } @{ $t->{payload} }), (exists $t->{stamps}{deleted_on} ? ('deleted_on') : ()));
+	for my $id (keys %all)
+	{
+		my ($b, $a) = ($c->{before}{$id}, $c->{after}{$id});
+		my $version = 0;
+		if ($b && !$a) { $version = 1; }
+		elsif (updated($c, $id)) { $version = $t->{vers_always} || grep { $b->{$_} ne $a->{$_} } @watch; }
+		my $got = $hist{$id} // [];
+		if ($version)
+		{
+			my $want = join('|', map { $b->{$_} } @cols);
+			push @p, "versioning: row $id: " . scalar(@$got) . " history rows, expected 1 ($want)" if @$got != 1;
+			push @p, "versioning: row $id: history row $got->[0], expected $want" if @$got == 1 && $got->[0] ne $want;
+		}
+		else
+		{
+			push @p, "versioning: row $id: " . scalar(@$got) . " history rows, expected none" if @$got;
+		}
+		next unless $a;
+		my $starts_now = ($version || inserted($c, $id)) ? 't' : 'f';
+		push @p, "versioning: row $id: current period (starts now, open) = $cur{$id}, expected $starts_now|t"
+		  if ($cur{$id} // '') ne "$starts_now|t";
+	}
+	return @p;
 }

@@ -10,9 +10,10 @@ use strict;
 use warnings;
 use Exporter 'import';
 our @EXPORT = qw(create_sample_table sample_rows sample_state);
-our @EXPORT_OK = qw($AUDIT_LOG);
+our @EXPORT_OK = qw($AUDIT_LOG $HISTORY);
 
-# name => column definitions, trigger events, function call (%s: nothing)
+# name => column definitions, trigger events, function call, and optionally
+# SQL run before the trigger is created; %s in the last two is the table name
 our @TRIGGERS = (
 	[ 'created_at', 'created_at timestamptz', 'BEFORE INSERT OR UPDATE',
 		q{orm_triggers.set_created_at('created_at')} ],
@@ -28,6 +29,11 @@ our @TRIGGERS = (
 		q{orm_triggers.increment_version('version')} ],
 	[ 'audit', '', 'AFTER INSERT OR UPDATE OR DELETE',
 		q{orm_triggers.audit()} ],
+	# adjust: concurrent writers (the crash test's workload) get a warning,
+	# not 2201H
+	[ 'versioning', 'sys_period tstzrange', 'BEFORE INSERT OR UPDATE OR DELETE',
+		q{orm_triggers.versioning('sys_period', '%s_history', 'true')},
+		q{SELECT orm_triggers.create_history_table('%s');} ],
 );
 
 # relations besides the sample tables whose contents the tests compare, as
@@ -37,7 +43,9 @@ our @TRIGGERS = (
 our $AUDIT_LOG = q{SELECT id, txid, tx_time, logged_at, actor, session_user_name, context,
 	table_oid::pg_catalog.text, schema_name, table_name, op, key, old_values, new_values
 	FROM orm_triggers.audit_log ORDER BY id};
-our @EXTRA_RELATIONS = ($AUDIT_LOG);
+# versioning's history table of the sample table (the tests name it item)
+our $HISTORY = q{SELECT * FROM item_history ORDER BY id, lower(sys_period)};
+our @EXTRA_RELATIONS = ($AUDIT_LOG, $HISTORY);
 
 # SQL creating table $name with every trigger of @TRIGGERS
 sub create_sample_table
@@ -47,7 +55,11 @@ sub create_sample_table
 	my $sql  = "CREATE TABLE $name (\n  id int PRIMARY KEY,\n  name text$cols\n);\n";
 	for my $t (@TRIGGERS)
 	{
-		$sql .= "CREATE TRIGGER ${name}_$t->[0] $t->[2] ON $name FOR EACH ROW EXECUTE FUNCTION $t->[3];\n";
+		my ($call, $before) = ($t->[3], $t->[4] // '');
+		$call   =~ s/%s/$name/g;
+		$before =~ s/%s/$name/g;
+		$sql .= "$before\n" if $before ne '';
+		$sql .= "CREATE TRIGGER ${name}_$t->[0] $t->[2] ON $name FOR EACH ROW EXECUTE FUNCTION $call;\n";
 	}
 	return $sql;
 }
