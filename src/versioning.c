@@ -303,7 +303,7 @@ build_history_insert(OrmtTriggerEntry *entry, VersioningState *st,
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		bool		is_period = (att->attnum == st->period || att->attnum == st->start ||
 								 att->attnum == st->end);
-		AttrNumber h;
+		AttrNumber	h;
 		const char *name = quote_identifier(NameStr(att->attname));
 
 		if (att->attisdropped)
@@ -347,8 +347,8 @@ build_history_insert(OrmtTriggerEntry *entry, VersioningState *st,
 	else
 	{
 		/*
-		 * Versions that began at T were written by this transaction: no
-		 * older version to close.
+		 * Versions that began at T were written by this transaction: no older
+		 * version to close.
 		 */
 		const char *startexpr = st->range ?
 			psprintf("pg_catalog.lower(%s)", quote_identifier(get_attname(RelationGetRelid(rel), st->period, false))) :
@@ -607,8 +607,8 @@ system_time(VersioningState *st)
 static Datum
 make_period(VersioningState *st, bool lower_inf, int64 lower, bool upper_inf, int64 upper)
 {
-	RangeBound lb;
-	RangeBound ub;
+	RangeBound	lb;
+	RangeBound	ub;
 
 	lb.val = Int64GetDatum(lower);
 	lb.infinite = lower_inf;

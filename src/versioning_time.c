@@ -140,4 +140,3 @@ ormt_set_system_time(PG_FUNCTION_ARGS)
 							 true, 0, false);
 	PG_RETURN_VOID();
 }
-

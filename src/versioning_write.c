@@ -55,7 +55,8 @@ typedef struct HistoryWriter
 	int			nindexes;
 	Relation	indexes[HISTORY_MAX_INDEXES];
 	IndexInfo  *infos[HISTORY_MAX_INDEXES];
-	MemoryContext cxt;			/* IndexInfos and AM state; under TopTransactionContext */
+	MemoryContext cxt;			/* IndexInfos and AM state; under
+								 * TopTransactionContext */
 } HistoryWriter;
 
 static HistoryWriter writers[HISTORY_WRITERS];
