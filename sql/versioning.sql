@@ -407,8 +407,16 @@ SELECT id, balance, sys_period FROM account__between('2024-02-01', '2024-03-01')
 SELECT id, balance, sys_period FROM account__from_to('2024-02-01', '2024-03-01') ORDER BY id, sys_period;
 SELECT id, balance FROM account__from_to('2024-01-15', '2024-01-15') ORDER BY id;
 -- inlined: the planner sees the tables, and history's index serves AS OF
+-- (PostgreSQL 18 marks a node that enable_seqscan = off disabled; that line is left out)
+CREATE FUNCTION vers.plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+    IF l !~ '^\s*Disabled: ' THEN RETURN NEXT l; END IF;
+  END LOOP;
+END $$;
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT * FROM account__as_of('2024-02-15');
+SELECT * FROM vers.plan_of($$SELECT * FROM account__as_of('2024-02-15')$$);
 RESET enable_seqscan;
 SELECT * FROM orm_triggers.create_as_of_functions('price');
 SELECT * FROM price__as_of('2024-01-15') ORDER BY sku;
@@ -485,4 +493,28 @@ DROP TABLE vers.secret, vers.secret_history;
 REVOKE ALL ON SCHEMA vers FROM ormt_vers_writer, ormt_vers_owner;
 DROP ROLE ormt_vers_owner;
 DROP ROLE ormt_vers_writer;
+SELECT orm_triggers.set_system_time(NULL);
+
+-- A BRIN index on history (from PostgreSQL 17 on BRIN keeps buffer pins
+-- between inserts until the executor's end-of-statement cleanup, so such a
+-- history table is written through the planned INSERT): the same history,
+-- over several statements of one transaction, and nothing left pinned.
+CREATE TABLE vers.brin_t (id int PRIMARY KEY, v text, sys_period tstzrange);
+CREATE TABLE vers.brin_t_history (id int, v text, sys_period tstzrange);
+CREATE INDEX ON vers.brin_t_history USING brin (id);
+CREATE TRIGGER brin_t_versioning BEFORE INSERT OR UPDATE OR DELETE ON vers.brin_t
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.versioning('sys_period', 'brin_t_history');
+SELECT orm_triggers.set_system_time('2024-01-01');
+INSERT INTO vers.brin_t SELECT g, 'a' FROM generate_series(1, 3) g;
+BEGIN;
+SELECT orm_triggers.set_system_time('2024-02-01');
+UPDATE vers.brin_t SET v = 'b' WHERE id = 1;
+SAVEPOINT s;
+DELETE FROM vers.brin_t WHERE id = 2;
+RELEASE s;
+UPDATE vers.brin_t SET v = 'c' WHERE id = 3;
+COMMIT;
+SELECT id, v, sys_period FROM vers.brin_t_history ORDER BY id;
+SELECT id, v, sys_period FROM vers.brin_t ORDER BY id;
+DROP TABLE vers.brin_t, vers.brin_t_history;
 SELECT orm_triggers.set_system_time(NULL);

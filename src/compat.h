@@ -108,6 +108,38 @@
 #endif
 
 /*
+ * The backend's local transaction id: PostgreSQL 17 moved it into
+ * MyProc->vxid.
+ */
+#if PG_VERSION_NUM >= 170000
+#define ormt_my_lxid() (MyProc->vxid.lxid)
+#else
+#define ormt_my_lxid() (MyProc->lxid)
+#endif
+
+/*
+ * An index access method that keeps state between inserts (BRIN's revmap
+ * buffer pins, from PostgreSQL 17 on) until index_insert_cleanup(); the
+ * executor calls that at the end of every statement.  Before 17 no access
+ * method does.
+ */
+#if PG_VERSION_NUM >= 170000
+#define ormt_index_keeps_insert_state(idx) ((idx)->rd_indam->aminsertcleanup != NULL)
+#else
+#define ormt_index_keeps_insert_state(idx) false
+#endif
+
+/*
+ * The "extra" value of a setting's check hook: PostgreSQL 16 frees it with
+ * guc_free(), so it must come from guc_malloc(); before 16 guc.c free()s it.
+ */
+#if PG_VERSION_NUM >= 160000
+#define ormt_guc_extra_alloc(size) guc_malloc(LOG, (size))
+#else
+#define ormt_guc_extra_alloc(size) malloc(size)
+#endif
+
+/*
  * make_range: PostgreSQL 16 added a soft-error context (NULL: errors are
  * thrown).
  */

@@ -878,7 +878,7 @@ remember_update(VersioningState *st, bool has_start, int64 start)
 	last_update.has_start = has_start;
 	last_update.start = start;
 	last_update.root = st->rootid;
-	last_update.lxid = MyProc->lxid;
+	last_update.lxid = ormt_my_lxid();
 	last_update.cid = GetCurrentCommandId(false);
 	last_update.valid = true;
 }
@@ -890,7 +890,7 @@ moved_here(VersioningState *st, TriggerData *trigdata)
 	bool		has_start;
 
 	if (!last_update.valid || !trigdata->tg_relation->rd_rel->relispartition ||
-		last_update.root != st->rootid || last_update.lxid != MyProc->lxid ||
+		last_update.root != st->rootid || last_update.lxid != ormt_my_lxid() ||
 		last_update.cid != GetCurrentCommandId(false))
 		return false;
 	last_update.valid = false;	/* one INSERT per UPDATE */

@@ -67,7 +67,7 @@ system_time_check(char **newval, void **extra, GucSource source)
 		GUC_check_errdetail("orm_triggers.system_time must be a finite timestamp with time zone, or empty.");
 		return false;
 	}
-	result = (TimestampTz *) malloc(sizeof(TimestampTz));
+	result = (TimestampTz *) ormt_guc_extra_alloc(sizeof(TimestampTz));
 	if (result == NULL)
 		return false;
 	*result = ts;
