@@ -201,11 +201,12 @@ writer_get(Oid relid)
 			if (!w->usable)
 				break;
 			idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+
 			/*
-			 * Index entries go in by index_insert() here and the indexes
-			 * stay open across statements: an access method that keeps
-			 * insert state until the executor's end-of-statement cleanup
-			 * (BRIN from 17 on) goes through the planned INSERT instead.
+			 * Index entries go in by index_insert() here and the indexes stay
+			 * open across statements: an access method that keeps insert
+			 * state until the executor's end-of-statement cleanup (BRIN from
+			 * 17 on) goes through the planned INSERT instead.
 			 */
 			if (!index_is_plain(idx) || ormt_index_keeps_insert_state(idx))
 			{
