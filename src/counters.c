@@ -522,46 +522,17 @@ counter_statement(OrmtTriggerEntry *entry, CounterState *st, TriggerData *trigda
 {
 	OrmtParentTarget *t = counter_target(entry, st);
 	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
-	Tuplestorestate *ts[2] = {trigdata->tg_oldtable, trigdata->tg_newtable};
-	TupleTableSlot *slot[2] = {NULL, NULL};
-	int			ptr[2];
+	OrmtTransitionPairs rows;
+	HeapTuple	tup[2];
 	MemoryContext cxt = ormt_parent_batch_context(ORMT_BATCH_STATEMENT);
 	MemoryContext rowcxt;
 	MemoryContext old;
 
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ts[0] = NULL;
-	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		ts[1] = NULL;
-	for (int s = 0; s < 2; s++)
-	{
-		if (ts[s] == NULL)
-			continue;
-		ptr[s] = tuplestore_alloc_read_pointer(ts[s], EXEC_FLAG_REWIND);
-		tuplestore_select_read_pointer(ts[s], ptr[s]);
-		tuplestore_rescan(ts[s]);
-		slot[s] = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
-	}
+	ormt_transition_pairs_begin(&rows, trigdata);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "orm_triggers counter row",
 								   ALLOCSET_DEFAULT_SIZES);
-	for (;;)
+	while (ormt_transition_pairs_next(&rows, &tup[0], &tup[1]))
 	{
-		HeapTuple	tup[2] = {NULL, NULL};
-		bool		more = false;
-
-		for (int s = 0; s < 2; s++)
-		{
-			if (ts[s] == NULL)
-				continue;
-			tuplestore_select_read_pointer(ts[s], ptr[s]);
-			if (tuplestore_gettupleslot(ts[s], true, false, slot[s]))
-			{
-				tup[s] = ExecFetchSlotHeapTuple(slot[s], false, NULL);
-				more = true;
-			}
-		}
-		if (!more)
-			break;
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(rowcxt);
 		old = MemoryContextSwitchTo(rowcxt);
@@ -578,13 +549,7 @@ counter_statement(OrmtTriggerEntry *entry, CounterState *st, TriggerData *trigda
 		}
 		MemoryContextSwitchTo(old);
 	}
-	for (int s = 0; s < 2; s++)
-	{
-		if (ts[s] == NULL)
-			continue;
-		tuplestore_select_read_pointer(ts[s], 0);
-		ExecDropSingleTupleTableSlot(slot[s]);
-	}
+	ormt_transition_pairs_end(&rows);
 	MemoryContextDelete(rowcxt);
 }
 

@@ -283,6 +283,19 @@ extern bool ormt_transition_next(Tuplestorestate *ts, int ptr,
 								 TupleTableSlot *slot);
 extern void ormt_transition_done(Tuplestorestate *ts, TupleTableSlot *slot);
 
+typedef struct OrmtTransitionPairs
+{
+	Tuplestorestate *ts[2];		/* old, new; NULL where the event has none */
+	TupleTableSlot *slot[2];
+	int			ptr[2];
+} OrmtTransitionPairs;
+
+extern void ormt_transition_pairs_begin(OrmtTransitionPairs *p,
+										TriggerData *trigdata);
+extern bool ormt_transition_pairs_next(OrmtTransitionPairs *p,
+									   HeapTuple *oldtup, HeapTuple *newtup);
+extern void ormt_transition_pairs_end(OrmtTransitionPairs *p);
+
 /*
  * stmt_batch.c: work row triggers keep until the end of their statement.
  * A feature declares one static OrmtStmtBatch with its name and callbacks,

@@ -237,51 +237,17 @@ static void
 touch_statement(TouchState *st, OrmtParentTarget *t, TriggerData *trigdata)
 {
 	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
-	Tuplestorestate *ts[2] = {trigdata->tg_oldtable, trigdata->tg_newtable};
-	TupleTableSlot *slot[2] = {NULL, NULL};
-	int			ptr[2];
+	OrmtTransitionPairs rows;
+	HeapTuple	oldtup;
+	HeapTuple	newtup;
 
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ts[0] = NULL;
-	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		ts[1] = NULL;
-	for (int s = 0; s < 2; s++)
+	ormt_transition_pairs_begin(&rows, trigdata);
+	while (ormt_transition_pairs_next(&rows, &oldtup, &newtup))
 	{
-		if (ts[s] == NULL)
-			continue;
-		ptr[s] = tuplestore_alloc_read_pointer(ts[s], EXEC_FLAG_REWIND);
-		tuplestore_select_read_pointer(ts[s], ptr[s]);
-		tuplestore_rescan(ts[s]);
-		slot[s] = MakeSingleTupleTableSlot(tupdesc, &TTSOpsMinimalTuple);
-	}
-	for (;;)
-	{
-		HeapTuple	tup[2] = {NULL, NULL};
-		bool		more = false;
-
-		for (int s = 0; s < 2; s++)
-		{
-			if (ts[s] == NULL)
-				continue;
-			tuplestore_select_read_pointer(ts[s], ptr[s]);
-			if (tuplestore_gettupleslot(ts[s], true, false, slot[s]))
-			{
-				tup[s] = ExecFetchSlotHeapTuple(slot[s], false, NULL);
-				more = true;
-			}
-		}
-		if (!more)
-			break;
 		CHECK_FOR_INTERRUPTS();
-		touch_change(st, t, tup[0], tup[1], tupdesc);
+		touch_change(st, t, oldtup, newtup, tupdesc);
 	}
-	for (int s = 0; s < 2; s++)
-	{
-		if (ts[s] == NULL)
-			continue;
-		tuplestore_select_read_pointer(ts[s], 0);
-		ExecDropSingleTupleTableSlot(slot[s]);
-	}
+	ormt_transition_pairs_end(&rows);
 }
 
 Datum

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * transition.c
- *		The transition tables of statement triggers (audit and
- *		notify_change FOR EACH STATEMENT): the check that a trigger declares
- *		those its events need, and a reader of one.
+ *		The transition tables of statement triggers (audit, notify_change,
+ *		counter_cache and touch_parent FOR EACH STATEMENT): the check that a
+ *		trigger declares those its events need, a reader of one, and a
+ *		reader of the old and new rows in pairs.
  *
  * Copyright (c) 2026, orm_triggers developers
  *
@@ -97,4 +98,49 @@ ormt_transition_done(Tuplestorestate *ts, TupleTableSlot *slot)
 {
 	tuplestore_select_read_pointer(ts, 0);
 	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * The changed rows of a statement trigger's firing as (old, new) pairs: an
+ * UPDATE's transition tables hold the old and the new version of each row
+ * in the same order; INSERT has only new rows, DELETE only old ones (the
+ * other of the pair is NULL).  Tuples returned by ormt_transition_pairs_next
+ * belong to the reader's slots and stay valid until the next call.
+ */
+void
+ormt_transition_pairs_begin(OrmtTransitionPairs *p, TriggerData *trigdata)
+{
+	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
+
+	p->ts[0] = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? NULL : trigdata->tg_oldtable;
+	p->ts[1] = TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ? NULL : trigdata->tg_newtable;
+	for (int s = 0; s < 2; s++)
+		p->slot[s] = p->ts[s] ? ormt_transition_reader(p->ts[s], tupdesc, &p->ptr[s]) : NULL;
+}
+
+bool
+ormt_transition_pairs_next(OrmtTransitionPairs *p, HeapTuple *oldtup, HeapTuple *newtup)
+{
+	HeapTuple	tup[2] = {NULL, NULL};
+	bool		more = false;
+
+	for (int s = 0; s < 2; s++)
+	{
+		if (p->ts[s] != NULL && ormt_transition_next(p->ts[s], p->ptr[s], p->slot[s]))
+		{
+			tup[s] = ExecFetchSlotHeapTuple(p->slot[s], false, NULL);
+			more = true;
+		}
+	}
+	*oldtup = tup[0];
+	*newtup = tup[1];
+	return more;
+}
+
+void
+ormt_transition_pairs_end(OrmtTransitionPairs *p)
+{
+	for (int s = 0; s < 2; s++)
+		if (p->ts[s] != NULL)
+			ormt_transition_done(p->ts[s], p->slot[s]);
 }
