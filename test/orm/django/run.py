@@ -18,6 +18,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+from tap import done, ok, raises  # noqa: E402
 
 import django  # noqa: E402
 import psycopg2  # noqa: E402
@@ -26,26 +29,7 @@ from django.conf import settings  # noqa: E402
 DB = "orm_django"
 USER = os.environ.get("PGUSER") or getpass.getuser()
 
-n = failed = 0
 
-
-def ok(cond, name, detail=None):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name), flush=True)
-    if not cond and detail is not None:
-        print("# " + str(detail).replace("\n", "\n# "), flush=True)
-
-
-def raises(fn):
-    """the exception fn() raises, or None"""
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return e
-    return None
 
 
 def pgcode(exc):
@@ -303,8 +287,7 @@ def main():
     listener.close()
 
     connection.close()
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+from tap import done, ok, raises  # noqa: E402
 
 import alembic  # noqa: E402
 import psycopg2  # noqa: E402
@@ -37,25 +40,7 @@ from models import Base, Item  # noqa: E402
 DB = "orm_sqlalchemy"
 USER = os.environ.get("PGUSER") or getpass.getuser()
 
-n = failed = 0
 
-
-def ok(cond, name, detail=None):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name), flush=True)
-    if not cond and detail is not None:
-        print("# " + str(detail).replace("\n", "\n# "), flush=True)
-
-
-def raises(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return e
-    return None
 
 
 # The same table mapped with SQLAlchemy's default confirm_deleted_rows, to
@@ -305,8 +290,7 @@ def main():
     raw.close()
 
     engine.dispose()
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":

@@ -23,21 +23,13 @@ import psycopg2
 import psycopg2.errors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from tap import done, ok  # noqa: E402
 DB = "orm_tortoise"
 USER = os.environ.get("PGUSER") or getpass.getuser()
 FIELDS = ["name", "price", "created_at", "updated_at", "created_by", "updated_by", "version", "deleted_at"]
 
-n = failed = 0
-
-
-def ok(cond, name, detail=None):
-    global n, failed
-    n += 1
-    if not cond:
-        failed += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name), flush=True)
-    if not cond and detail is not None:
-        print("# " + str(detail).replace("\n", "\n# "), flush=True)
 
 
 def region(path, name):
@@ -181,8 +173,7 @@ def main():
        "notify_change: a listener gets the committed update", got)
     listener.close()
     conn.close()
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return done()
 
 
 if __name__ == "__main__":
