@@ -111,3 +111,43 @@ UPDATE orders SET status = 'paid' WHERE id = 1;
 UPDATE orders SET id = 3 WHERE id = 2;
 DELETE FROM orders WHERE id = 3;
 UNLISTEN *;
+
+-- section: versioning
+\echo
+\echo '== versioning: every superseded version of a price in a history table, AS OF reads'
+CREATE TABLE price (sku text PRIMARY KEY, amount numeric NOT NULL, sys_period tstzrange);
+SELECT orm_triggers.create_history_table('price') \g /dev/null
+CREATE TRIGGER price_versioning BEFORE INSERT OR UPDATE OR DELETE ON price
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.versioning('sys_period', 'price_history');
+SELECT orm_triggers.set_system_time('2026-01-01') \g /dev/null
+INSERT INTO price VALUES ('kettle', 25), ('teapot', 40);
+SELECT orm_triggers.set_system_time('2026-03-01') \g /dev/null
+UPDATE price SET amount = 27.50 WHERE sku = 'kettle';
+SELECT orm_triggers.set_system_time('2026-06-01') \g /dev/null
+DELETE FROM price WHERE sku = 'teapot';
+SELECT orm_triggers.set_system_time(NULL) \g /dev/null
+SELECT * FROM orm_triggers.create_as_of_functions('price');
+\echo 'history, and the prices as of 1 February and as of 1 April:'
+SELECT sku, amount, sys_period FROM price_history ORDER BY sku, sys_period;
+SELECT sku, amount FROM price__as_of('2026-02-01') ORDER BY sku;
+SELECT sku, amount FROM price__as_of('2026-04-01') ORDER BY sku;
+
+-- section: counters
+\echo
+\echo '== counter_cache and touch_parent: a post''s comment count and last activity'
+CREATE TABLE post (id int PRIMARY KEY, title text, comments_count int NOT NULL DEFAULT 0,
+                   last_activity timestamptz);
+CREATE TABLE comment (id int PRIMARY KEY, post_id int REFERENCES post, body text);
+CREATE TRIGGER comment_count AFTER INSERT OR UPDATE OR DELETE ON comment
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.counter_cache('post_id', 'parent=post', 'counter=comments_count');
+CREATE TRIGGER comment_touch AFTER INSERT OR UPDATE OR DELETE ON comment
+    FOR EACH ROW EXECUTE FUNCTION orm_triggers.touch_parent('post_id', 'parent=post', 'column=last_activity');
+INSERT INTO post (id, title) VALUES (1, 'hello'), (2, 'news');
+-- a bulk insert, a move and a delete in raw SQL: the counts stay exact
+INSERT INTO comment SELECT g, CASE WHEN g <= 3 THEN 1 ELSE 2 END, 'c' || g FROM generate_series(1, 5) g;
+UPDATE comment SET post_id = 2 WHERE id = 1;
+DELETE FROM comment WHERE id = 5;
+SELECT p.id, p.title, p.comments_count,
+       (SELECT count(*) FROM comment c WHERE c.post_id = p.id) AS counted,
+       p.last_activity IS NOT NULL AS touched
+  FROM post p ORDER BY p.id;
